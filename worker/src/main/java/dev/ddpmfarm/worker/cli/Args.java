@@ -1,0 +1,37 @@
+package dev.ddpmfarm.worker.cli;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code --name value} and {@code --flag} command-line arguments. */
+final class Args {
+    private final Map<String, String> values = new HashMap<>();
+    private final Set<String> flags = new HashSet<>();
+
+    Args(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument " + args[i]);
+            }
+            if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                values.put(args[i], args[++i]);
+            } else {
+                flags.add(args[i]);
+            }
+        }
+    }
+
+    String value(String name, String fallback) {
+        String v = values.getOrDefault(name, fallback);
+        if (v == null) {
+            throw new IllegalArgumentException(name + " is required");
+        }
+        return v;
+    }
+
+    boolean flag(String name) {
+        return flags.contains(name);
+    }
+}

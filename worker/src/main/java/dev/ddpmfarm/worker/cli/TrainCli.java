@@ -1,0 +1,82 @@
+package dev.ddpmfarm.worker.cli;
+
+import dev.ddpmfarm.common.model.ModelCard;
+import dev.ddpmfarm.worker.model.UNetConfig;
+import dev.ddpmfarm.worker.model.UNetModel;
+import dev.ddpmfarm.worker.model.UNetParameters;
+import dev.ddpmfarm.worker.train.Trainer;
+import dev.ddpmfarm.worker.train.TrainingSet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code farm train --data fashion-mnist --out DIR [--resume] [--minutes M] [--epochs E] [--batch B] [--seed S]
+ * [--checkpoints DIR]}: trains a U-Net with {@link Trainer} and writes the EMA weights as a model directory at
+ * every checkpoint.
+ */
+public final class TrainCli {
+    static final List<String> FASHION_MNIST_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+
+    private TrainCli() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Args a = new Args(args);
+        Path out = Path.of(a.value("--out", null));
+        String dataName = a.value("--data", "fashion-mnist");
+        double minutes = Double.parseDouble(a.value("--minutes", "1e9"));
+        double epochs = Double.parseDouble(a.value("--epochs", "1e6"));
+        int batch = Integer.parseInt(a.value("--batch", "128"));
+        long seed = Long.parseLong(a.value("--seed", "0"));
+        Path checkpoints = Path.of(a.value("--checkpoints",
+                Path.of(System.getProperty("user.home"), ".ddpm-farm", "train", out.getFileName().toString()).toString()));
+        if (Files.exists(checkpoints.resolve("checkpoint.safetensors")) && !a.flag("--resume")) {
+            throw new IllegalArgumentException("a checkpoint exists in " + checkpoints
+                    + ": pass --resume to continue it, or remove it to start over");
+        }
+        TrainingSet data = TrainingSet.fashionMnist(Path.of(dataName.equals("fashion-mnist")
+                ? "/usr/share/datasets/fashion-mnist" : dataName));
+        UNetConfig config = UNetConfig.fashionMnist(data.classes());
+        double[] alphasCumprod = linearAlphasCumprod(1000);
+        Trainer.Options options = new Trainer.Options(config, alphasCumprod, batch, 2e-4, 1000, 1.0, 0.9995, 0.1, seed,
+                Duration.ofMinutes(5));
+        Trainer trainer = new Trainer(options, data, checkpoints, System.out);
+        long maxSteps = (long) Math.ceil(epochs * trainer.stepsPerEpoch());
+        System.out.printf("training %,d parameters on %,d images, batch %d, checkpoints in %s%n",
+                UNetParameters.count(config), data.size(), batch, checkpoints);
+        trainer.train(maxSteps, Duration.ofSeconds((long) (minutes * 60)));
+        export(trainer, out, dataName, batch, seed);
+        System.out.printf("wrote %s at step %d (epoch %.2f)%n", out, trainer.step(), trainer.step() / trainer.stepsPerEpoch());
+    }
+
+    static void export(Trainer trainer, Path out, String dataName, int batch, long seed) {
+        UNetModel ema = trainer.emaModel();
+        Map<String, Object> training = new LinkedHashMap<>();
+        training.put("data", dataName);
+        training.put("steps", trainer.step());
+        training.put("epochs", trainer.step() / trainer.stepsPerEpoch());
+        training.put("batchSize", batch);
+        training.put("seed", seed);
+        Map<String, Object> quality = Files.exists(out.resolve(ModelCard.FILE_NAME))
+                ? ModelCard.read(out).quality() : Map.of();
+        UNetConfig cfg = ema.config();
+        new ModelCard(out.getFileName().toString(), ema.imageShape(), ema.timesteps(), "linear", FASHION_MNIST_CLASSES,
+                UNetModel.architectureMap(cfg), UNetParameters.count(cfg), training, quality).write(out);
+        ema.saveWeights(out);
+    }
+
+    static double[] linearAlphasCumprod(int steps) {
+        double[] ac = new double[steps];
+        double prod = 1;
+        for (int i = 0; i < steps; i++) {
+            prod *= 1 - (1e-4 + (0.02 - 1e-4) * i / (steps - 1));
+            ac[i] = prod;
+        }
+        return ac;
+    }
+}

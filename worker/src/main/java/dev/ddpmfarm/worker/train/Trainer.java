@@ -1,0 +1,203 @@
+package dev.ddpmfarm.worker.train;
+
+import dev.ddpmfarm.worker.model.Denoiser;
+import dev.ddpmfarm.worker.model.Safetensors;
+import dev.ddpmfarm.worker.model.UNetConfig;
+import dev.ddpmfarm.worker.model.UNetModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Algorithm 1 of the paper with L_simple: draw x_0 from the data, t uniformly, ε ~ N(0, I), and take a gradient step
+ * on ‖ε − ε_θ(√ᾱ_t x_0 + √(1−ᾱ_t) ε, t)‖². Adam with warm-up and an EMA of the weights ({@link AdamEma}); class
+ * labels are dropped to the null label with probability {@code classDropout} so that one network learns both the
+ * conditional and the unconditional ε (classifier-free guidance).
+ *
+ * <p>Everything random in step s (which images, t, ε, dropped labels) comes from a generator keyed by
+ * (seed, s), and the order of the data from one keyed by (seed, epoch). A checkpoint therefore holds all the state
+ * there is (weights, Adam moments, EMA, step) and a resumed run continues exactly as if it had not stopped.
+ */
+public final class Trainer {
+    static final String CHECKPOINT = "checkpoint.safetensors";
+
+    /** Hyper-parameters and bookkeeping of a training run. */
+    public record Options(UNetConfig config, double[] alphasCumprod, int batchSize, double learningRate,
+                          int warmupSteps, double gradClip, double emaDecay, double classDropout, long seed,
+                          Duration checkpointEvery) {
+    }
+
+    private final Options options;
+    private final TrainingSet data;
+    private final Path checkpointDir;
+    private final PrintStream log;
+    private final UNetModel model;
+    private final Map<String, INDArray> params;
+    private final AdamEma optimizer;
+    private final Map<Integer, int[]> permutations = new HashMap<>();
+    private long step;
+
+    public Trainer(Options options, TrainingSet data, Path checkpointDir, PrintStream log) throws IOException {
+        this.options = options;
+        this.data = data;
+        this.checkpointDir = checkpointDir;
+        this.log = log;
+        this.model = UNetModel.initial(options.config(), options.alphasCumprod().length, options.seed());
+        this.params = model.parameters();
+        this.optimizer = new AdamEma(params, options.learningRate(), options.warmupSteps(), options.gradClip(),
+                options.emaDecay());
+        if (Files.exists(checkpointDir.resolve(CHECKPOINT))) {
+            restore(checkpointDir.resolve(CHECKPOINT));
+            log.printf("resumed from %s at step %d%n", checkpointDir.resolve(CHECKPOINT), step);
+        }
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public double stepsPerEpoch() {
+        return (double) data.size() / options.batchSize();
+    }
+
+    /** Trains until {@code maxSteps} total steps or {@code maxTime} of wall time, checkpointing as it goes. */
+    public void train(long maxSteps, Duration maxTime) throws IOException {
+        long start = System.nanoTime();
+        long lastCheckpoint = start;
+        long lastLog = start;
+        long stepsSinceLog = 0;
+        double lossSum = 0;
+        while (step < maxSteps && System.nanoTime() - start < maxTime.toNanos()) {
+            lossSum += trainStep();
+            stepsSinceLog++;
+            long now = System.nanoTime();
+            if (now - lastLog > 30e9 || step == maxSteps) {
+                double seconds = (now - lastLog) / 1e9;
+                double imagesPerSecond = stepsSinceLog * options.batchSize() / seconds;
+                long remaining = maxSteps - step;
+                log.printf("step %d  epoch %.2f  loss %.5f  %.1f images/s  lr %.2e  ETA %s%n", step,
+                        step / stepsPerEpoch(), lossSum / stepsSinceLog, imagesPerSecond,
+                        optimizer.learningRate(step), maxSteps == Long.MAX_VALUE ? "-"
+                                : Duration.ofSeconds((long) (remaining * options.batchSize() / imagesPerSecond)));
+                lastLog = now;
+                stepsSinceLog = 0;
+                lossSum = 0;
+            }
+            if (now - lastCheckpoint > options.checkpointEvery().toNanos()) {
+                checkpoint();
+                lastCheckpoint = now;
+            }
+        }
+        checkpoint();
+    }
+
+    /** One step of Algorithm 1; returns the batch's L_simple. */
+    double trainStep() {
+        step++;
+        int b = options.batchSize();
+        int d = data.images()[0].length;
+        SplittableRandom random = new SplittableRandom(mix(options.seed(), step));
+        float[] x = new float[b * d];
+        float[] noise = new float[b * d];
+        int[] t = new int[b];
+        int[] classes = new int[b];
+        double[] ac = options.alphasCumprod();
+        for (int j = 0; j < b; j++) {
+            long position = (step - 1) * b + j;
+            int epoch = (int) (position / data.size());
+            int index = permutation(epoch)[(int) (position % data.size())];
+            float[] x0 = data.images()[index];
+            t[j] = random.nextInt(ac.length);
+            classes[j] = random.nextDouble() < options.classDropout() ? Denoiser.NO_CLASS : data.labels()[index];
+            float a = (float) Math.sqrt(ac[t[j]]);
+            float s = (float) Math.sqrt(1 - ac[t[j]]);
+            for (int k = 0; k < d; k++) {
+                float e = (float) random.nextGaussian();
+                noise[j * d + k] = e;
+                x[j * d + k] = a * x0[k] + s * e;
+            }
+        }
+        int[] shape = data.shape();
+        long[] imageShape = {b, shape[0], shape[1], shape[2]};
+        UNetModel.LossAndGradients result = model.lossAndGradients(Nd4j.create(x, imageShape, 'c'), t, classes,
+                Nd4j.create(noise, imageShape, 'c'));
+        optimizer.update(params, result.gradients(), step);
+        return result.loss();
+    }
+
+    private int[] permutation(int epoch) {
+        return permutations.computeIfAbsent(epoch, e -> {
+            permutations.keySet().removeIf(k -> k < e - 1);
+            int[] perm = new int[data.size()];
+            for (int i = 0; i < perm.length; i++) {
+                perm[i] = i;
+            }
+            SplittableRandom random = new SplittableRandom(mix(options.seed() ^ 0x5eedL, e));
+            for (int i = perm.length - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                int tmp = perm[i];
+                perm[i] = perm[j];
+                perm[j] = tmp;
+            }
+            return perm;
+        });
+    }
+
+    static long mix(long seed, long counter) {
+        long z = seed * 0x9E3779B97F4A7C15L + counter * 0xC2B2AE3D27D4EB4FL;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** The EMA weights as a model: what gets shipped and sampled from. */
+    public UNetModel emaModel() {
+        Map<String, INDArray> copy = new LinkedHashMap<>();
+        optimizer.ema.forEach((k, v) -> copy.put(k, v.dup()));
+        return new UNetModel(options.config(), options.alphasCumprod().length, copy);
+    }
+
+    /** Writes weights, Adam moments, EMA and step atomically to the checkpoint directory. */
+    public void checkpoint() throws IOException {
+        Files.createDirectories(checkpointDir);
+        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+        addAll(tensors, "param/", params);
+        addAll(tensors, "adam_m/", optimizer.m);
+        addAll(tensors, "adam_v/", optimizer.v);
+        addAll(tensors, "ema/", optimizer.ema);
+        Safetensors.write(checkpointDir.resolve(CHECKPOINT), tensors, Map.of("step", Long.toString(step)));
+    }
+
+    private static void addAll(Map<String, Safetensors.Tensor> out, String prefix, Map<String, INDArray> arrays) {
+        arrays.forEach((k, v) -> out.put(prefix + k, new Safetensors.Tensor(v.shape(), v.dup().data().asFloat())));
+    }
+
+    private void restore(Path file) throws IOException {
+        Map<String, Safetensors.Tensor> tensors = Safetensors.read(file);
+        restoreAll(tensors, "param/", params);
+        restoreAll(tensors, "adam_m/", optimizer.m);
+        restoreAll(tensors, "adam_v/", optimizer.v);
+        restoreAll(tensors, "ema/", optimizer.ema);
+        step = Safetensors.metadata(file).map(m -> Long.parseLong(m.get("step")))
+                .orElseThrow(() -> new IOException(file + ": checkpoint without a step"));
+    }
+
+    private static void restoreAll(Map<String, Safetensors.Tensor> tensors, String prefix, Map<String, INDArray> into)
+            throws IOException {
+        for (Map.Entry<String, INDArray> e : into.entrySet()) {
+            Safetensors.Tensor t = tensors.get(prefix + e.getKey());
+            if (t == null) {
+                throw new IOException("checkpoint lacks " + prefix + e.getKey());
+            }
+            e.getValue().assign(Nd4j.create(t.values(), t.shape(), 'c'));
+        }
+    }
+}

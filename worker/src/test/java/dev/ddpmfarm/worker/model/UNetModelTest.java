@@ -1,0 +1,127 @@
+package dev.ddpmfarm.worker.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class UNetModelTest {
+    /** Small but complete: two levels, attention at the lowest, a class embedding. */
+    static final UNetConfig TINY = new UNetConfig(1, 8, 8, new int[] {1, 2}, 1, new int[] {4}, 4, 3);
+
+    /** Every parameter random (no zero-initialised layers), so every path of the network shows in the output. */
+    static UNetModel randomModel(UNetConfig cfg, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Map<String, float[]> values = new LinkedHashMap<>();
+        UNetParameters.shapes(cfg).forEach((name, shape) -> {
+            float[] v = new float[(int) UNetParameters.numel(shape)];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (random.nextGaussian() * (name.endsWith(".g") ? 0.2 : 0.3) + (name.endsWith(".g") ? 1 : 0));
+            }
+            values.put(name, v);
+        });
+        return new UNetModel(cfg, 1000, UNetModel.toArrays(cfg, values));
+    }
+
+    static INDArray input(UNetConfig cfg, int n, long seed) {
+        Nd4j.getRandom().setSeed(seed);
+        return Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, cfg.imageChannels(), cfg.imageSize(), cfg.imageSize());
+    }
+
+    @Test
+    @DisplayName("the SameDiff graph and the eager ND4J evaluation of the same weights agree to 1e-4, and repeated outputs are identical")
+    void sameDiffMatchesEager() {
+        UNetModel model = randomModel(TINY, 1);
+        INDArray x = input(TINY, 5, 2);
+        int[] t = {0, 10, 500, 999, 250};
+        int[] y = {0, 2, Denoiser.NO_CLASS, 1, 0};
+        INDArray eager = model.predictEps(x, t, y);
+
+        SameDiff sd = model.trainingGraph();
+        Map<String, INDArray> feed = Map.of("x", x, "temb", model.timeInput(t), "y", model.classInput(y));
+        INDArray first = sd.outputSingle(feed, "eps").dup();
+        INDArray second = sd.outputSingle(feed, "eps").dup();
+        assertEquals(first, second, "repeated output() calls on the same input must agree");
+        double rel = first.sub(eager).norm2Number().doubleValue() / eager.norm2Number().doubleValue();
+        assertTrue(rel < 1e-4, "relative error " + rel);
+        assertTrue(eager.norm2Number().doubleValue() > 1, "the output must not be trivially small");
+    }
+
+    @Test
+    @DisplayName("gradients by the tape match SameDiff's gradients of the same network, GroupNorm and skip connections included")
+    void tapeGradientsMatchSameDiff() {
+        UNetModel model = randomModel(TINY, 4);
+        INDArray x = input(TINY, 3, 5);
+        INDArray noise = input(TINY, 3, 6);
+        int[] t = {3, 400, 998};
+        int[] y = {1, Denoiser.NO_CLASS, 2};
+        UNetModel.LossAndGradients tape = model.lossAndGradients(x, t, y, noise);
+
+        SameDiff sd = model.trainingGraph();
+        Map<String, INDArray> feed = Map.of("x", x, "temb", model.timeInput(t), "y", model.classInput(y), "noise", noise);
+        var reference = sd.calculateGradientsAndOutputs(feed, java.util.List.of("loss"),
+                new java.util.ArrayList<>(model.parameters().keySet()));
+        assertEquals(reference.getOutputs().get("loss").getDouble(0), tape.loss(), 1e-5 * tape.loss());
+        assertEquals(model.parameters().keySet(), tape.gradients().keySet());
+        for (String name : model.parameters().keySet()) {
+            INDArray expected = reference.getGradients().get(name);
+            INDArray actual = tape.gradients().get(name);
+            // the attention key bias has an exactly zero gradient (softmax is shift-invariant): compare it absolutely
+            double rel = actual.sub(expected).norm2Number().doubleValue() / (expected.norm2Number().doubleValue() + 1e-4);
+            assertTrue(rel < 1e-3, name + " relative error " + rel);
+        }
+    }
+
+    @Test
+    @DisplayName("a finite-difference check of the loss agrees with the gradient along GroupNorm and skip-connection weights")
+    void finiteDifferences() {
+        UNetModel model = randomModel(TINY, 7);
+        INDArray x = input(TINY, 2, 8);
+        INDArray noise = input(TINY, 2, 9);
+        int[] t = {10, 700};
+        int[] y = {0, 1};
+        var grads = model.lossAndGradients(x, t, y, noise).gradients();
+        for (String name : new String[] {"down.0.0.res.norm1.g", "down.1.0.res.norm2.b", "down.1.0.res.skip.w",
+                "up.0.1.res.skip.w", "mid.attn.norm.g"}) {
+            INDArray p = model.parameters().get(name);
+            INDArray direction = Nd4j.randn(p.dataType(), p.shape());
+            double h = 1e-2;
+            p.addi(direction.mul(h));
+            double plus = model.lossAndGradients(x, t, y, noise).loss();
+            p.subi(direction.mul(2 * h));
+            double minus = model.lossAndGradients(x, t, y, noise).loss();
+            p.addi(direction.mul(h));
+            double numeric = (plus - minus) / (2 * h);
+            double analytic = grads.get(name).mul(direction).sumNumber().doubleValue();
+            assertEquals(analytic, numeric, 2e-2 * Math.abs(analytic) + 1e-4, name);
+        }
+    }
+
+    @Test
+    @DisplayName("the parameter table has the architecture's size and the shipped shape is within 0.5–3 M parameters")
+    void parameterCount() {
+        long shipped = UNetParameters.count(UNetConfig.fashionMnist(10));
+        assertTrue(shipped > 500_000 && shipped < 3_000_000, "parameters " + shipped);
+    }
+
+    @Test
+    @DisplayName("weights survive a safetensors round trip bit for bit")
+    void safetensorsRoundTrip(@TempDir Path dir) throws Exception {
+        UNetModel model = randomModel(TINY, 3);
+        model.saveWeights(dir);
+        Map<String, Safetensors.Tensor> read = Safetensors.read(dir.resolve("model.safetensors"));
+        assertEquals(model.parameters().keySet(), new java.util.TreeSet<>(read.keySet()).stream()
+                .collect(java.util.stream.Collectors.toSet()));
+        model.parameters().forEach((k, v) -> assertArrayEquals(v.dup().data().asFloat(), read.get(k).values(), k));
+    }
+}
