@@ -9,18 +9,22 @@ import dev.ddpmfarm.worker.train.TrainingSet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * {@code farm train --data fashion-mnist --out DIR [--resume] [--minutes M] [--epochs E] [--batch B] [--seed S]
- * [--checkpoints DIR]}: trains a U-Net with {@link Trainer} and writes the EMA weights as a model directory at
- * every checkpoint.
+ * [--checkpoints DIR]}: trains a U-Net with {@link Trainer} and writes the EMA weights as a model directory every
+ * ten minutes and at the end.
  */
 public final class TrainCli {
     static final List<String> FASHION_MNIST_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+
+    /** How often the EMA model directory is rewritten, so an interrupted run always leaves a usable model. */
+    private static final Duration EXPORT_EVERY = Duration.ofMinutes(10);
 
     private TrainCli() {
     }
@@ -49,8 +53,12 @@ public final class TrainCli {
         long maxSteps = (long) Math.ceil(epochs * trainer.stepsPerEpoch());
         System.out.printf("training %,d parameters on %,d images, batch %d, checkpoints in %s%n",
                 UNetParameters.count(config), data.size(), batch, checkpoints);
-        trainer.train(maxSteps, Duration.ofSeconds((long) (minutes * 60)));
-        export(trainer, out, dataName, batch, seed);
+        Instant deadline = Instant.now().plusSeconds((long) Math.min(minutes * 60, 1e12));
+        while (trainer.step() < maxSteps && Instant.now().isBefore(deadline)) {
+            Duration left = Duration.between(Instant.now(), deadline);
+            trainer.train(maxSteps, left.compareTo(EXPORT_EVERY) < 0 ? left : EXPORT_EVERY);
+            export(trainer, out, dataName, batch, seed);
+        }
         System.out.printf("wrote %s at step %d (epoch %.2f)%n", out, trainer.step(), trainer.step() / trainer.stepsPerEpoch());
     }
 

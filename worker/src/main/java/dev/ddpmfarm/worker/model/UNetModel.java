@@ -105,7 +105,8 @@ public final class UNetModel implements Denoiser {
 
     @Override
     public INDArray predictEps(INDArray xt, int[] t, int[] classes) {
-        return UNet.epsilon(config, new EagerOps(params), xt, timeInput(t), classInput(classes));
+        return Workspaces.run("unet-inference",
+                () -> UNet.epsilon(config, new EagerOps(params), xt, timeInput(t), classInput(classes)).detach());
     }
 
     /** The sinusoidal embedding of t, {@code [N, baseChannels]}. */

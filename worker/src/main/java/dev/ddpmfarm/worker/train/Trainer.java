@@ -4,6 +4,7 @@ import dev.ddpmfarm.worker.model.Denoiser;
 import dev.ddpmfarm.worker.model.Safetensors;
 import dev.ddpmfarm.worker.model.UNetConfig;
 import dev.ddpmfarm.worker.model.UNetModel;
+import dev.ddpmfarm.worker.model.Workspaces;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -127,10 +128,12 @@ public final class Trainer {
         }
         int[] shape = data.shape();
         long[] imageShape = {b, shape[0], shape[1], shape[2]};
-        UNetModel.LossAndGradients result = model.lossAndGradients(Nd4j.create(x, imageShape, 'c'), t, classes,
-                Nd4j.create(noise, imageShape, 'c'));
-        optimizer.update(params, result.gradients(), step);
-        return result.loss();
+        return Workspaces.run("unet-training", () -> {
+            UNetModel.LossAndGradients result = model.lossAndGradients(Nd4j.create(x, imageShape, 'c'), t, classes,
+                    Nd4j.create(noise, imageShape, 'c'));
+            optimizer.update(params, result.gradients(), step);
+            return result.loss();
+        });
     }
 
     private int[] permutation(int epoch) {
