@@ -1,0 +1,47 @@
+package dev.ddpmfarm.infra;
+
+import dev.ddpmfarm.worker.cli.BenchCli;
+import dev.ddpmfarm.worker.cli.TrainCli;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The {@code scripts/farm} command line: one subcommand per entry point of the project (SPEC §2). */
+public final class Main {
+
+    /** A subcommand's entry point: the {@code main} of the class that implements it. */
+    @FunctionalInterface
+    interface EntryPoint {
+        void run(String[] args) throws Exception;
+    }
+
+    record Command(String usage, EntryPoint entryPoint) {
+    }
+
+    static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
+
+    static {
+        COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--minutes M] [--epochs E]",
+                TrainCli::main));
+        COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE]", BenchCli::main));
+    }
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Command command = args.length == 0 ? null : COMMANDS.get(args[0]);
+        if (command == null) {
+            System.err.println("usage: scripts/farm <command> [options]\n\ncommands:");
+            COMMANDS.values().forEach(c -> System.err.println("  " + c.usage()));
+            System.exit(args.length == 0 || args[0].equals("help") || args[0].equals("--help") ? 0 : 2);
+            return;
+        }
+        try {
+            command.entryPoint().run(Arrays.copyOfRange(args, 1, args.length));
+        } catch (IllegalArgumentException e) {
+            System.err.println("farm " + args[0] + ": " + e.getMessage());
+            System.exit(2);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+# Shared by scripts/farm and scripts/test: installs what a fresh machine lacks and builds the jars.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DATASET_DIR=/usr/share/datasets/fashion-mnist
+CLASSPATH_FILE="$ROOT/infra/stack/target/classpath.txt"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  echo "installing $* (apt-get)" >&2
+  as_root apt-get update -qq >&2 || true
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+ensure_tools() {
+  local missing=()
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
+ensure_dataset() {
+  if [ ! -f "$DATASET_DIR/train-images-idx3-ubyte.gz" ]; then apt_install dataset-fashion-mnist; fi
+}
+
+# Builds and installs the modules when a source or pom is newer than the last build, then records the classpath.
+ensure_build() {
+  local stamp="$ROOT/infra/stack/target/.built"
+  if [ -f "$stamp" ] && [ -f "$CLASSPATH_FILE" ] && \
+     [ -z "$(find "$ROOT" -path "$ROOT/.git" -prune -o \( -name pom.xml -o -path '*/src/main/*' \) -newer "$stamp" -print -quit)" ]; then
+    return
+  fi
+  echo "building (mvn install -DskipTests) ..." >&2
+  (cd "$ROOT" && mvn -B -q -Dstyle.color=never install -DskipTests >&2)
+  (cd "$ROOT" && mvn -B -q -Dstyle.color=never -pl infra/stack dependency:build-classpath -Dmdep.outputFile="$CLASSPATH_FILE" >&2)
+  touch "$stamp"
+}
+
+# ND4J allocates large native buffers per op: keep glibc from returning them to the OS after every call.
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
+export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-33554432}
+export MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-17179869184}
