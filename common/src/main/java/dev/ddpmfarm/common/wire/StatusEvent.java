@@ -27,6 +27,16 @@ public record StatusEvent(int schemaVersion, String jobId, String tenant, long s
         return new StatusEvent(SCHEMA_VERSION, jobId, tenant, 0, shard, at, status, null, null, null);
     }
 
+    /** This event carrying the job's progress. */
+    public StatusEvent withProgress(Progress newProgress) {
+        return new StatusEvent(schemaVersion, jobId, tenant, seq, shard, at, status, newProgress, error, submission);
+    }
+
+    /** This event carrying why the job failed. */
+    public StatusEvent withError(String newError) {
+        return new StatusEvent(schemaVersion, jobId, tenant, seq, shard, at, status, progress, newError, submission);
+    }
+
     @Override
     public StatusEvent withSeq(long newSeq) {
         return new StatusEvent(schemaVersion, jobId, tenant, newSeq, shard, at, status, progress, error, submission);

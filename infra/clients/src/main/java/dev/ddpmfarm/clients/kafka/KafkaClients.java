@@ -47,11 +47,12 @@ public final class KafkaClients {
     public static Map<String, Object> transactionalProducerSettings(FarmConfig config, String transactionalId) {
         Map<String, Object> p = producerSettings(config, transactionalId);
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, config.get(FarmConfig.SUBMIT_TIMEOUT).toMillis());
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
-                Math.max(config.get(FarmConfig.SUBMIT_TIMEOUT).toMillis(), 1_000L) + 1_000L);
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) config.get(FarmConfig.SUBMIT_TIMEOUT).toMillis());
-        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60_000);
+        int timeoutMs = (int) config.get(FarmConfig.SUBMIT_TIMEOUT).toMillis();
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (long) timeoutMs);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs + 2 /* linger */ + 1_000);
+        // short: an abandoned transaction holds back every read_committed consumer of its partitions until it ends
+        p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 10_000);
         return p;
     }
 
