@@ -9,6 +9,7 @@ import org.apache.kafka.common.test.TestKitNodes;
  */
 final class EmbeddedKafka implements AutoCloseable {
     private final KafkaClusterTestKit cluster;
+    private boolean closed;
 
     private EmbeddedKafka(KafkaClusterTestKit cluster) {
         this.cluster = cluster;
@@ -34,8 +35,12 @@ final class EmbeddedKafka implements AutoCloseable {
         return cluster.bootstrapServers();
     }
 
+    /** Stops the broker; a second call does nothing. */
     @Override
-    public void close() throws Exception {
-        cluster.close();
+    public synchronized void close() throws Exception {
+        if (!closed) {
+            closed = true;
+            cluster.close();
+        }
     }
 }

@@ -408,4 +408,29 @@ class GatewayApiTest {
         ws.pings.get(5, java.util.concurrent.TimeUnit.SECONDS);
         ws.ws.close();
     }
+
+    @Test
+    @DisplayName("a restarted gateway rebuilds every job from farm.events.v1: same documents, same seq numbers")
+    void restart() throws Exception {
+        JobDocument doc = submit(ACME_KEY, "{\"type\":\"generate\",\"count\":5,\"steps\":10}");
+        Instant t = Instant.now();
+        farm.emit(StatusEvent.of(doc.id(), "acme", 0, t, JobStatus.RUNNING),
+                ProgressEvent.of(doc.id(), "acme", 0, t, 4, 10, 600, 0, 5));
+        GatewayFixture.Events before = farm.connect("/v1/jobs/" + doc.id() + "/events?since=0", List.of(), ACME_KEY);
+        List<JobEvent> seen = List.of(before.next(), before.next(), before.next());
+        JobDocument running = Wire.fromBytes(farm.get(ACME_KEY, "/v1/jobs/" + doc.id()).body().getBytes(),
+                JobDocument.class);
+        before.ws.close();
+
+        farm.stopGateway();
+        farm.startGateway();
+
+        assertEquals(running, Wire.fromBytes(farm.get(ACME_KEY, "/v1/jobs/" + doc.id()).body().getBytes(),
+                JobDocument.class));
+        GatewayFixture.Events after = farm.connect("/v1/jobs/" + doc.id() + "/events?since=0", List.of(), ACME_KEY);
+        assertEquals(seen, List.of(after.next(), after.next(), after.next()), "the same events with the same seq");
+        farm.emit(ResultEvent.of(doc.id(), "acme", 0, t, ObjectKeys.MANIFEST));
+        assertEquals(4, assertInstanceOf(ResultEvent.class, after.next()).seq());
+        assertEquals(JobStatus.SUCCEEDED, assertInstanceOf(StatusEvent.class, after.next()).status());
+    }
 }
