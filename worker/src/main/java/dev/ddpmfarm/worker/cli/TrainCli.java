@@ -1,5 +1,8 @@
 package dev.ddpmfarm.worker.cli;
 
+import dev.ddpmfarm.common.data.FashionMnist;
+import dev.ddpmfarm.common.diffusion.BetaSchedule;
+import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
 import dev.ddpmfarm.common.model.ModelCard;
 import dev.ddpmfarm.worker.model.UNetConfig;
 import dev.ddpmfarm.worker.model.UNetModel;
@@ -11,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,9 +22,6 @@ import java.util.Map;
  * ten minutes and at the end.
  */
 public final class TrainCli {
-    static final List<String> FASHION_MNIST_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
-
     /** How often the EMA model directory is rewritten, so an interrupted run always leaves a usable model. */
     private static final Duration EXPORT_EVERY = Duration.ofMinutes(10);
 
@@ -34,7 +33,7 @@ public final class TrainCli {
         Path out = Path.of(a.value("--out", null));
         String dataName = a.value("--data", "fashion-mnist");
         double minutes = Double.parseDouble(a.value("--minutes", "1e9"));
-        double epochs = Double.parseDouble(a.value("--epochs", "1e6"));
+        java.util.Optional<String> epochs = a.optional("--epochs");
         int batch = Integer.parseInt(a.value("--batch", "128"));
         long seed = Long.parseLong(a.value("--seed", "0"));
         Path checkpoints = Path.of(a.value("--checkpoints",
@@ -43,18 +42,28 @@ public final class TrainCli {
             throw new IllegalArgumentException("a checkpoint exists in " + checkpoints
                     + ": pass --resume to continue it, or remove it to start over");
         }
-        TrainingSet data = TrainingSet.fashionMnist(Path.of(dataName.equals("fashion-mnist")
-                ? "/usr/share/datasets/fashion-mnist" : dataName));
+        TrainingSet data = TrainingSet.fashionMnist(dataName.equals("fashion-mnist") ? FashionMnist.DEFAULT_DIR
+                : Path.of(dataName));
         UNetConfig config = UNetConfig.fashionMnist(data.classes());
-        double[] alphasCumprod = linearAlphasCumprod(1000);
+        double[] alphasCumprod = GaussianDiffusion.of(BetaSchedule.LINEAR, 1000).alphasCumprod();
         Trainer.Options options = new Trainer.Options(config, alphasCumprod, batch, 2e-4, 1000, 1.0, 0.9995, 0.1, seed,
                 Duration.ofMinutes(5));
         Trainer trainer = new Trainer(options, data, checkpoints, System.out);
-        long maxSteps = (long) Math.ceil(epochs * trainer.stepsPerEpoch());
+        long maxSteps = epochs.map(e -> (long) Math.ceil(Double.parseDouble(e) * trainer.stepsPerEpoch()))
+                .orElse(Long.MAX_VALUE);
         System.out.printf("training %,d parameters on %,d images, batch %d, checkpoints in %s%n",
                 UNetParameters.count(config), data.size(), batch, checkpoints);
+        Thread main = Thread.currentThread();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            trainer.requestStop();
+            try {
+                main.join(Duration.ofMinutes(2).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
         Instant deadline = Instant.now().plusSeconds((long) Math.min(minutes * 60, 1e12));
-        while (trainer.step() < maxSteps && Instant.now().isBefore(deadline)) {
+        while (trainer.step() < maxSteps && Instant.now().isBefore(deadline) && !trainer.stopRequested()) {
             Duration left = Duration.between(Instant.now(), deadline);
             trainer.train(maxSteps, left.compareTo(EXPORT_EVERY) < 0 ? left : EXPORT_EVERY);
             export(trainer, out, dataName, batch, seed);
@@ -73,18 +82,9 @@ public final class TrainCli {
         Map<String, Object> quality = Files.exists(out.resolve(ModelCard.FILE_NAME))
                 ? ModelCard.read(out).quality() : Map.of();
         UNetConfig cfg = ema.config();
-        new ModelCard(out.getFileName().toString(), ema.imageShape(), ema.timesteps(), "linear", FASHION_MNIST_CLASSES,
-                UNetModel.architectureMap(cfg), UNetParameters.count(cfg), training, quality).write(out);
+        new ModelCard(out.getFileName().toString(), ema.imageShape(), ema.timesteps(), BetaSchedule.LINEAR.wireName(),
+                FashionMnist.CLASS_NAMES, UNetModel.architectureMap(cfg), UNetParameters.count(cfg), training, quality)
+                .write(out);
         ema.saveWeights(out);
-    }
-
-    static double[] linearAlphasCumprod(int steps) {
-        double[] ac = new double[steps];
-        double prod = 1;
-        for (int i = 0; i < steps; i++) {
-            prod *= 1 - (1e-4 + (0.02 - 1e-4) * i / (steps - 1));
-            ac[i] = prod;
-        }
-        return ac;
     }
 }

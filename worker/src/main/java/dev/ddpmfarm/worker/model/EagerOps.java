@@ -46,7 +46,7 @@ final class EagerOps implements UNet.Ops<INDArray> {
 
     @Override
     public INDArray dense(INDArray x, String name, int in, int out) {
-        return x.mmul(param(name + ".w")).addiRowVector(param(name + ".b"));
+        return Kernels.dense(x, param(name + ".w"), param(name + ".b"));
     }
 
     @Override

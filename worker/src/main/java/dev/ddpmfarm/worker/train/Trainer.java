@@ -45,6 +45,7 @@ public final class Trainer {
     private final AdamEma optimizer;
     private final Map<Integer, int[]> permutations = new HashMap<>();
     private long step;
+    private volatile boolean stopRequested;
 
     public Trainer(Options options, TrainingSet data, Path checkpointDir, PrintStream log) throws IOException {
         this.options = options;
@@ -59,6 +60,15 @@ public final class Trainer {
             restore(checkpointDir.resolve(CHECKPOINT));
             log.printf("resumed from %s at step %d%n", checkpointDir.resolve(CHECKPOINT), step);
         }
+    }
+
+    /** Asks {@link #train} to stop after the current step and write its checkpoint (used on Ctrl-C / SIGTERM). */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    public boolean stopRequested() {
+        return stopRequested;
     }
 
     public long step() {
@@ -76,7 +86,7 @@ public final class Trainer {
         long lastLog = start;
         long stepsSinceLog = 0;
         double lossSum = 0;
-        while (step < maxSteps && System.nanoTime() - start < maxTime.toNanos()) {
+        while (step < maxSteps && System.nanoTime() - start < maxTime.toNanos() && !stopRequested) {
             lossSum += trainStep();
             stepsSinceLog++;
             long now = System.nanoTime();
