@@ -80,11 +80,15 @@ class ClientCliTest {
         CompletableFuture<Run> run = CompletableFuture.supplyAsync(() -> cli("submit",
                 "{\"type\":\"generate\",\"count\":2,\"steps\":10}", "--wait"));
         String id = null;
-        for (int i = 0; i < 100 && id == null; i++) {
+        for (int i = 0; i < 100 && id == null; i++) { // the job appears, then the CLI's WebSocket opens
             Thread.sleep(100);
             var page = farm.get(ACME_KEY, "/v1/jobs?status=queued&limit=1").bodyAsString();
             var jobs = (List<?>) Wire.fromJson(page, Map.class).get("jobs");
             id = jobs.isEmpty() ? null : (String) ((Map<?, ?>) jobs.get(0)).get("id");
+        }
+        for (int i = 0; i < 100 && !farm.get(ACME_KEY, "/metrics").bodyAsString().contains("farm_websockets_open 1");
+             i++) {
+            Thread.sleep(100);
         }
         Instant t = Instant.now();
         farm.emit(StatusEvent.of(id, "acme", 0, t, JobStatus.RUNNING),
