@@ -28,7 +28,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
@@ -111,8 +110,7 @@ final class ApiVerticle extends VerticleBase {
         router.errorHandler(413, ctx -> Problems.send(ctx, 413, "too-large", "Payload Too Large",
                 "the body exceeds " + config.get(FarmConfig.MAX_BODY_BYTES) + " bytes"));
         router.errorHandler(500, this::internalError);
-        HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true);
-        return vertx.createHttpServer(options).requestHandler(router)
+        return vertx.createHttpServer().requestHandler(router)
                 .listen(config.get(FarmConfig.HTTP_PORT), config.get(FarmConfig.HTTP_HOST))
                 .onSuccess(srv -> {
                     server = srv;

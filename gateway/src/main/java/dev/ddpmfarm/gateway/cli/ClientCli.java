@@ -1,5 +1,6 @@
 package dev.ddpmfarm.gateway.cli;
 
+import dev.ddpmfarm.common.config.FarmConfig;
 import dev.ddpmfarm.common.wire.ErrorEvent;
 import dev.ddpmfarm.common.wire.FrameEvent;
 import dev.ddpmfarm.common.wire.JobDocument;
@@ -36,11 +37,11 @@ import java.util.concurrent.TimeUnit;
  *   watch ID                   follows a job's WebSocket with a progress bar until it finishes
  *   get ID --out DIR           downloads every file of the job's manifest into DIR and checks each size
  * </pre>
- * It reads {@code FARM_URL} (default {@value #DEFAULT_URL}) and {@code FARM_API_KEY}. Exit status: 0 when the job (or
- * download) succeeded, 1 when it failed or was cancelled or the farm refused, 2 for a usage error.
+ * It reads {@code FARM_URL} and {@code FARM_API_KEY} ({@link FarmConfig#CLIENT_URL}, {@link FarmConfig#CLIENT_API_KEY}).
+ * Exit status: 0 when the job (or download) succeeded, 1 when it failed or was cancelled or the farm refused, 2 for a
+ * usage error.
  */
 public final class ClientCli {
-    static final String DEFAULT_URL = "http://localhost:8080";
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final int RECONNECTS = 20;
 
@@ -61,19 +62,26 @@ public final class ClientCli {
         System.exit(run(args, System.getenv(), System.out, System.err));
     }
 
-    /** Runs one command; returns the exit status. */
+    /** Runs one command with the settings in {@code env}; returns the exit status. */
     public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
-        String key = env.get("FARM_API_KEY");
         if (args.length == 0) {
             err.println("usage: farm submit '<json>' [--wait] | watch ID | get ID --out DIR");
             return 2;
         }
-        if (key == null || key.isBlank()) {
+        FarmConfig config;
+        try {
+            config = FarmConfig.from(env);
+        } catch (IllegalArgumentException e) {
+            err.println("farm: " + e.getMessage());
+            return 2;
+        }
+        String key = config.get(FarmConfig.CLIENT_API_KEY);
+        if (key.isBlank()) {
             err.println("set FARM_API_KEY to your API key (scripts/farm up prints one)");
             return 2;
         }
-        URI base = URI.create(env.getOrDefault("FARM_URL", DEFAULT_URL).replaceAll("/+$", ""));
-        ClientCli cli = new ClientCli(base, key.trim(), out, err);
+        URI base = URI.create(config.get(FarmConfig.CLIENT_URL).toString().replaceAll("/+$", ""));
+        ClientCli cli = new ClientCli(base, key, out, err);
         try {
             return switch (args[0]) {
                 case "submit" -> args.length >= 2 && (args.length == 2 || args.length == 3 && args[2].equals("--wait"))
