@@ -38,7 +38,7 @@ public final class TrainCli {
         long seed = Long.parseLong(a.value("--seed", "0"));
         Path checkpoints = Path.of(a.value("--checkpoints",
                 Path.of(System.getProperty("user.home"), ".ddpm-farm", "train", out.getFileName().toString()).toString()));
-        if (Files.exists(checkpoints.resolve("checkpoint.safetensors")) && !a.flag("--resume")) {
+        if (Trainer.hasCheckpoint(checkpoints) && !a.flag("--resume")) {
             throw new IllegalArgumentException("a checkpoint exists in " + checkpoints
                     + ": pass --resume to continue it, or remove it to start over");
         }
