@@ -10,7 +10,6 @@ import dev.ddpmfarm.common.wire.FrameEvent;
 import dev.ddpmfarm.common.wire.JobDocument;
 import dev.ddpmfarm.common.wire.JobEvent;
 import dev.ddpmfarm.common.wire.JobIds;
-import dev.ddpmfarm.common.wire.JobPage;
 import dev.ddpmfarm.common.wire.JobRequest;
 import dev.ddpmfarm.common.wire.JobRequestParser;
 import dev.ddpmfarm.common.wire.JobRequestParser.Accepted;
@@ -29,7 +28,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
@@ -112,8 +110,7 @@ final class ApiVerticle extends VerticleBase {
         router.errorHandler(413, ctx -> Problems.send(ctx, 413, "too-large", "Payload Too Large",
                 "the body exceeds " + config.get(FarmConfig.MAX_BODY_BYTES) + " bytes"));
         router.errorHandler(500, this::internalError);
-        HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true);
-        return vertx.createHttpServer(options).requestHandler(router)
+        return vertx.createHttpServer().requestHandler(router)
                 .listen(config.get(FarmConfig.HTTP_PORT), config.get(FarmConfig.HTTP_HOST))
                 .onSuccess(srv -> {
                     server = srv;
@@ -279,45 +276,50 @@ final class ApiVerticle extends VerticleBase {
     }
 
     private void list(RoutingContext ctx) {
-        JobStatus status;
-        JobType type;
-        int limit;
-        String cursor = ctx.queryParams().get("cursor");
+        Optional<JobStatus> status;
+        Optional<JobType> type;
         try {
-            status = param(ctx, "status", JobStatus.class);
-            type = param(ctx, "type", JobType.class);
+            status = enumParam(ctx, "status", JobStatus.class);
+            type = enumParam(ctx, "type", JobType.class);
         } catch (IllegalArgumentException e) {
-            Problems.badRequest(ctx, e.getMessage().substring(0, e.getMessage().indexOf(':')),
-                    e.getMessage().substring(e.getMessage().indexOf(':') + 2));
             return;
         }
-        String limitText = ctx.queryParams().get("limit");
-        try {
-            limit = limitText == null ? DEFAULT_PAGE : Integer.parseInt(limitText);
-        } catch (NumberFormatException e) {
-            limit = -1;
-        }
+        int limit = intParam(ctx, "limit", DEFAULT_PAGE);
         if (limit < 1 || limit > MAX_PAGE) {
             Problems.badRequest(ctx, "limit", "must be an integer between 1 and " + MAX_PAGE);
             return;
         }
+        String cursor = ctx.queryParams().get("cursor");
         if (cursor != null && !JobIds.valid(cursor)) {
             Problems.badRequest(ctx, "cursor", "must be the nextCursor of a previous page");
             return;
         }
-        JobPage page = s.store().list(tenant(ctx), status, type, limit, cursor);
-        json(ctx, page);
+        json(ctx, s.store().list(tenant(ctx), status.orElse(null), type.orElse(null), limit, cursor));
     }
 
-    private static <E extends Enum<E> & WireEnum> E param(RoutingContext ctx, String name, Class<E> type) {
+    /**
+     * The query parameter {@code name} as a constant of {@code type}, empty when absent.
+     *
+     * @throws IllegalArgumentException after answering 400, when the value is not one of the constants
+     */
+    private static <E extends Enum<E> & WireEnum> Optional<E> enumParam(RoutingContext ctx, String name,
+                                                                         Class<E> type) {
         String value = ctx.queryParams().get(name);
-        if (value == null || value.isEmpty()) {
-            return null;
-        }
         try {
-            return WireEnum.parse(type, value);
+            return value == null || value.isEmpty() ? Optional.empty() : Optional.of(WireEnum.parse(type, value));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+            Problems.badRequest(ctx, name, e.getMessage());
+            throw e;
+        }
+    }
+
+    /** The integer query parameter {@code name}, {@code absent} when missing, -1 when not an integer. */
+    private static int intParam(RoutingContext ctx, String name, int absent) {
+        String value = ctx.queryParams().get(name);
+        try {
+            return value == null ? absent : Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 
@@ -424,7 +426,7 @@ final class ApiVerticle extends VerticleBase {
             response.putHeader("Content-Type", info.get().mediaType() == null ? "application/octet-stream"
                     : info.get().mediaType()).putHeader("Content-Length", Long.toString(info.get().size()))
                     .putHeader("Cache-Control", "private, max-age=300");
-            vertx.executeBlocking(() -> stream(key, response)).onComplete(ar -> {
+            vertx.executeBlocking(() -> copy(key, response)).onComplete(ar -> {
                 if (ar.failed()) {
                     LOG.warn("streaming {} failed: {}", key, ar.cause().toString());
                     response.reset();
@@ -436,7 +438,7 @@ final class ApiVerticle extends VerticleBase {
     }
 
     /** Copies the object to the response in chunks on a worker thread, waiting while the client is slow. */
-    private Void stream(String key, HttpServerResponse response) throws Exception {
+    private Void copy(String key, HttpServerResponse response) throws Exception {
         try (InputStream in = s.objects().open(key).orElseThrow(() -> new IOException("object vanished: " + key))) {
             byte[] chunk = new byte[FILE_CHUNK];
             int n;
@@ -466,13 +468,8 @@ final class ApiVerticle extends VerticleBase {
         if (found.isEmpty()) {
             return;
         }
-        Long since;
-        try {
-            String text = ctx.queryParams().get("since");
-            since = text == null ? null : Long.parseLong(text);
-        } catch (NumberFormatException e) {
-            since = -1L;
-        }
+        String sinceText = ctx.queryParams().get("since");
+        Long since = sinceText == null ? null : sinceText.matches("\\d{1,18}") ? Long.parseLong(sinceText) : -1L;
         if (since != null && since < 0) {
             Problems.badRequest(ctx, "since", "must be the seq of an event already received (an integer >= 0)");
             return;
@@ -488,11 +485,11 @@ final class ApiVerticle extends VerticleBase {
             ctx.response().putHeader("Sec-WebSocket-Protocol", chosen);
         }
         Long from = since;
-        ctx.request().toWebSocket().onSuccess(ws -> stream(ws, found.get(), from))
+        ctx.request().toWebSocket().onSuccess(ws -> follow(ws, found.get(), from))
                 .onFailure(e -> LOG.debug("WebSocket handshake failed: {}", e.toString()));
     }
 
-    private void stream(ServerWebSocket ws, JobState job, Long since) {
+    private void follow(ServerWebSocket ws, JobState job, Long since) {
         Context context = vertx.getOrCreateContext();
         s.metrics().webSocketsOpen.incrementAndGet();
         Consumer<JobEvent> listener = event -> context.runOnContext(v -> send(ws, job, event));

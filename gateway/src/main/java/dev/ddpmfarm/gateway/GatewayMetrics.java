@@ -34,7 +34,7 @@ final class GatewayMetrics {
         gauge(out, "farm_queue_depth_samples", "Samples in tasks that no worker has started.", depth[1]);
         counter(out, "farm_jobs_submitted_total", "Jobs accepted (202).", jobsSubmitted.get());
         counter(out, "farm_tasks_submitted_total", "Tasks produced to farm.jobs.v1.", tasksSubmitted.get());
-        counter(out, "farm_submissions_rejected_total", "Submissions refused as invalid (400, 404, 413, 422, 429).",
+        counter(out, "farm_submissions_rejected_total", "Submissions refused (400, 404, 422, 429).",
                 submissionsRejected.get());
         counter(out, "farm_submissions_unavailable_total", "Submissions the broker did not take (503).",
                 submissionsUnavailable.get());

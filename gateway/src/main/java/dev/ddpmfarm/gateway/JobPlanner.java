@@ -29,17 +29,8 @@ final class JobPlanner {
         this.jobPartitions = jobPartitions;
     }
 
-    /** The records of one submission: the queued event first, then the tasks. */
+    /** What one submission writes: the queued event and the tasks. */
     record Plan(StatusEvent queued, List<Task> tasks) {
-        List<ProducerRecord<String, WireMessage>> records(int jobPartitions) {
-            List<ProducerRecord<String, WireMessage>> records = new ArrayList<>();
-            records.add(new ProducerRecord<>(Topics.EVENTS, queued.jobId(), queued));
-            for (Task t : tasks) {
-                records.add(new ProducerRecord<>(Topics.JOBS,
-                        FarmTopics.partitionForShard(t.jobId(), t.shard(), jobPartitions), t.jobId(), t));
-            }
-            return records;
-        }
     }
 
     /** Plans job {@code id} of {@code tenant} for the resolved {@code request}. */
@@ -56,8 +47,15 @@ final class JobPlanner {
         return new Plan(queued, tasks);
     }
 
+    /** The records of a plan, the queued event first; each task on its shard's partition of the jobs topic. */
     List<ProducerRecord<String, WireMessage>> records(Plan plan) {
-        return plan.records(jobPartitions);
+        List<ProducerRecord<String, WireMessage>> records = new ArrayList<>();
+        records.add(new ProducerRecord<>(Topics.EVENTS, plan.queued().jobId(), plan.queued()));
+        for (Task t : plan.tasks()) {
+            records.add(new ProducerRecord<>(Topics.JOBS,
+                    FarmTopics.partitionForShard(t.jobId(), t.shard(), jobPartitions), t.jobId(), t));
+        }
+        return records;
     }
 
     /** The first sample index of shard {@code s} of {@code shards} over {@code count} samples (s = shards: count). */

@@ -80,10 +80,6 @@ final class JobState {
         return tenant;
     }
 
-    Submission submission() {
-        return submission;
-    }
-
     synchronized JobStatus status() {
         return status;
     }
@@ -235,9 +231,5 @@ final class JobState {
 
     synchronized void unsubscribe(Consumer<JobEvent> listener) {
         listeners.remove(listener);
-    }
-
-    synchronized long lastSeq() {
-        return seq;
     }
 }

@@ -93,6 +93,12 @@ class GatewayApiTest {
         problem(farm.get(null, "/metrics"), 401);
         problem(farm.post(null, "{\"type\":\"generate\"}"), 401);
         assertEquals(200, farm.get(ACME_KEY, "/v1/jobs").statusCode());
+        JobDocument doc = submit(ACME_KEY, "{\"type\":\"generate\",\"count\":1,\"steps\":5}");
+        for (List<String> protocols : List.of(List.<String>of(), List.of("bearer.wrong-key-0123456789"))) {
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                    () -> farm.connect("/v1/jobs/" + doc.id() + "/events", protocols, null));
+            assertTrue(String.valueOf(e.getMessage()).contains("401"), e.toString());
+        }
     }
 
     @ParameterizedTest(name = "{0} → {1}")

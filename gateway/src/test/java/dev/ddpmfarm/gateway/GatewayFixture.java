@@ -11,6 +11,7 @@ import dev.ddpmfarm.common.wire.WireMessage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -166,18 +167,17 @@ final class GatewayFixture implements AutoCloseable {
             options.addHeader("Authorization", "Bearer " + headerKey);
         }
         Events events = new Events();
-        // handlers are set in the callback, on the socket's event loop, before any frame can arrive
-        await(client.connect(options).onSuccess(ws -> {
-            events.ws = ws;
-            events.subprotocol = ws.subProtocol();
-            ws.textMessageHandler(events.messages::add);
-            ws.frameHandler(f -> {
-                if (f.isPing()) {
-                    events.pings.complete(null);
-                }
-            });
-            ws.closeHandler(v -> events.closed.complete(ws.closeStatusCode()));
-        }));
+        ClientWebSocket ws = client.webSocket(); // handlers are in place before the handshake, so nothing is missed
+        events.ws = ws;
+        ws.textMessageHandler(events.messages::add);
+        ws.frameHandler(f -> {
+            if (f.isPing()) {
+                events.pings.complete(null);
+            }
+        });
+        ws.closeHandler(v -> events.closed.complete(ws.closeStatusCode()));
+        await(ws.connect(options));
+        events.subprotocol = ws.subProtocol();
         return events;
     }
 

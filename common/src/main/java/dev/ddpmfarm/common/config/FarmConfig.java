@@ -88,6 +88,12 @@ public final class FarmConfig {
     public static final Key<Path> DATA_DIR = define("FARM_DATA_DIR", "data", Path::of,
             "Where the embedded broker and object store keep their data.");
 
+    // ---- Client (scripts/farm submit, watch, get) ------------------------------------------------------------------
+    public static final Key<URI> CLIENT_URL = define("FARM_URL", "http://localhost:8080", FarmConfig::httpUri,
+            "The gateway the command-line client talks to.");
+    public static final Key<String> CLIENT_API_KEY = defineSecret("FARM_API_KEY", "", Function.identity(),
+            "The API key the command-line client sends.");
+
     // ---- Worker ---------------------------------------------------------------------------------------------------
     public static final Key<String> WORKER_GROUP = define("FARM_WORKER_GROUP", "farm-workers", nonBlank(),
             "Kafka consumer group of the workers; every worker of a farm uses the same one.");
@@ -140,7 +146,7 @@ public final class FarmConfig {
     }
 
     /** {@code FARM_} variables that belong to the scripts rather than to this class. */
-    private static final Set<String> EXTERNAL = Set.of("FARM_JAVA_OPTS", "FARM_URL", "FARM_API_KEY");
+    private static final Set<String> EXTERNAL = Set.of("FARM_JAVA_OPTS");
 
     /** The value of {@code key}. */
     public <T> T get(Key<T> key) {

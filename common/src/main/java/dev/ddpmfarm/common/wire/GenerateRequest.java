@@ -1,6 +1,8 @@
 package dev.ddpmfarm.common.wire;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.ddpmfarm.common.diffusion.Sampler;
+import dev.ddpmfarm.common.diffusion.VarianceType;
 import dev.ddpmfarm.common.model.ModelCard;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

@@ -1,6 +1,7 @@
 package dev.ddpmfarm.common.wire;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -10,6 +11,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.ddpmfarm.common.diffusion.Sampler;
+import dev.ddpmfarm.common.diffusion.VarianceType;
 import java.io.IOException;
 
 /**
@@ -25,10 +28,18 @@ public final class Wire {
     private Wire() {
     }
 
+    /** The diffusion modes travel by their wire names ({@code ddim}, {@code posterior}). */
+    private abstract static class WireNamed {
+        @JsonValue
+        abstract String wireName();
+    }
+
     /** A new mapper with the wire settings, for callers that need their own instance (e.g. to add a module). */
     public static ObjectMapper newMapper() {
         return JsonMapper.builder()
                 .addModule(new JavaTimeModule())
+                .addMixIn(Sampler.class, WireNamed.class)
+                .addMixIn(VarianceType.class, WireNamed.class)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ddpmfarm.common.diffusion.Sampler;
+import dev.ddpmfarm.common.diffusion.VarianceType;
 import dev.ddpmfarm.common.wire.JobRequestParser.Accepted;
 import dev.ddpmfarm.common.wire.JobRequestParser.Reason;
 import dev.ddpmfarm.common.wire.JobRequestParser.Rejection;

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ddpmfarm.common.diffusion.Sampler;
+import dev.ddpmfarm.common.diffusion.VarianceType;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
