@@ -66,7 +66,8 @@ public final class EvalCli {
         Path reportFile = Path.of(a.value("--report", "target/eval-" + modelDir.getFileName() + ".txt"));
 
         TrainingSet train = TrainingSet.fashionMnist(FashionMnist.DEFAULT_DIR);
-        TrainingSet test = TrainingSet.of(FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST));
+        TrainingSet test = TrainingSet.of(FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST),
+                FashionMnist.CLASS_NAMES);
         Classifier classifier = classifier(modelDir, train, test);
         EvalCli eval = new EvalCli(LoadedModel.load(modelDir, System.err), classifier,
                 FrechetDistance.Gaussian.fit(eval(classifier, test.images())), batch);

@@ -1,6 +1,5 @@
 package dev.ddpmfarm.worker.cli;
 
-import dev.ddpmfarm.common.data.FashionMnist;
 import dev.ddpmfarm.common.diffusion.BetaSchedule;
 import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
 import dev.ddpmfarm.common.model.ModelCard;
@@ -14,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,7 +34,7 @@ public final class TrainCli {
         String dataName = a.value("--data", "fashion-mnist");
         double minutes = Double.parseDouble(a.value("--minutes", "1e9"));
         java.util.Optional<String> epochs = a.optional("--epochs");
-        int batch = Integer.parseInt(a.value("--batch", "128"));
+        int batch = Integer.parseInt(a.value("--batch", "64"));
         long seed = Long.parseLong(a.value("--seed", "0"));
         Path checkpoints = Path.of(a.value("--checkpoints",
                 Path.of(System.getProperty("user.home"), ".ddpm-farm", "train", out.getFileName().toString()).toString()));
@@ -42,9 +42,8 @@ public final class TrainCli {
             throw new IllegalArgumentException("a checkpoint exists in " + checkpoints
                     + ": pass --resume to continue it, or remove it to start over");
         }
-        TrainingSet data = TrainingSet.fashionMnist(dataName.equals("fashion-mnist") ? FashionMnist.DEFAULT_DIR
-                : Path.of(dataName));
-        UNetConfig config = UNetConfig.fashionMnist(data.classes());
+        TrainingSet data = TrainingSet.load(dataName);
+        UNetConfig config = UNetConfig.forImages(data.shape()[0], data.shape()[1], data.classes());
         double[] alphasCumprod = GaussianDiffusion.of(BetaSchedule.LINEAR, 1000).alphasCumprod();
         Trainer.Options options = new Trainer.Options(config, alphasCumprod, batch, 2e-4, 1000, 1.0, 0.9995, 0.1, seed,
                 Duration.ofMinutes(5));
@@ -66,12 +65,12 @@ public final class TrainCli {
         while (trainer.step() < maxSteps && Instant.now().isBefore(deadline) && !trainer.stopRequested()) {
             Duration left = Duration.between(Instant.now(), deadline);
             trainer.train(maxSteps, left.compareTo(EXPORT_EVERY) < 0 ? left : EXPORT_EVERY);
-            export(trainer, out, dataName, batch, seed);
+            export(trainer, out, dataName, data.classNames(), batch, seed);
         }
         System.out.printf("wrote %s at step %d (epoch %.2f)%n", out, trainer.step(), trainer.step() / trainer.stepsPerEpoch());
     }
 
-    static void export(Trainer trainer, Path out, String dataName, int batch, long seed) {
+    static void export(Trainer trainer, Path out, String dataName, List<String> classNames, int batch, long seed) {
         UNetModel ema = trainer.emaModel();
         Map<String, Object> training = new LinkedHashMap<>();
         training.put("data", dataName);
@@ -83,7 +82,7 @@ public final class TrainCli {
                 ? ModelCard.read(out).quality() : Map.of();
         UNetConfig cfg = ema.config();
         new ModelCard(out.getFileName().toString(), ema.imageShape(), ema.timesteps(), BetaSchedule.LINEAR.wireName(),
-                FashionMnist.CLASS_NAMES, UNetModel.architectureMap(cfg), UNetParameters.count(cfg), training, quality)
+                classNames, UNetModel.architectureMap(cfg), UNetParameters.count(cfg), training, quality)
                 .write(out);
         ema.saveWeights(out);
     }

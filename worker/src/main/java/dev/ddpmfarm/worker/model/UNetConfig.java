@@ -38,7 +38,16 @@ public record UNetConfig(int imageChannels, int imageSize, int baseChannels, int
 
     /** The shipped Fashion-MNIST architecture: 28×28×1, levels 28/14/7 with 32/64/64 channels, attention at 7×7. */
     public static UNetConfig fashionMnist(int numClasses) {
-        return new UNetConfig(1, 28, 32, new int[] {1, 2, 2}, 2, new int[] {7}, 8, numClasses);
+        return forImages(1, 28, numClasses);
+    }
+
+    /**
+     * The shipped architecture for square images of another size or channel count: three levels (two when the size
+     * is not divisible by 4) with 32/64/64 channels and attention at the lowest resolution.
+     */
+    public static UNetConfig forImages(int channels, int size, int numClasses) {
+        int[] mults = size % 4 == 0 ? new int[] {1, 2, 2} : new int[] {1, 2};
+        return new UNetConfig(channels, size, 32, mults, 2, new int[] {size >> (mults.length - 1)}, 8, numClasses);
     }
 
     public int timeEmbeddingChannels() {

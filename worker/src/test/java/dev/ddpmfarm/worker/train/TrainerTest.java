@@ -33,7 +33,7 @@ class TrainerTest {
                 images[i][j] = (float) Math.tanh(random.nextGaussian() + labels[i] - 1);
             }
         }
-        return new TrainingSet(images, labels, new int[] {1, 8, 8}, 3);
+        return new TrainingSet(images, labels, new int[] {1, 8, 8}, java.util.List.of("a", "b", "c"));
     }
 
     private static Trainer trainer(Path dir) throws IOException {
