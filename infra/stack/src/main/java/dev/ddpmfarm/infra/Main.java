@@ -1,6 +1,8 @@
 package dev.ddpmfarm.infra;
 
 import dev.ddpmfarm.worker.cli.BenchCli;
+import dev.ddpmfarm.worker.cli.EvalCli;
+import dev.ddpmfarm.worker.cli.SampleCli;
 import dev.ddpmfarm.worker.cli.TrainCli;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -23,6 +25,8 @@ public final class Main {
     static {
         COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--minutes M] [--epochs E]",
                 TrainCli::main));
+        COMMANDS.put("sample", new Command(SampleCli.USAGE, SampleCli::main));
+        COMMANDS.put("eval", new Command(EvalCli.USAGE, EvalCli::main));
         COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE]", BenchCli::main));
     }
 

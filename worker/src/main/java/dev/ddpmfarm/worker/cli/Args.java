@@ -31,6 +31,10 @@ final class Args {
         return v;
     }
 
+    java.util.Optional<String> optional(String name) {
+        return java.util.Optional.ofNullable(values.get(name));
+    }
+
     boolean flag(String name) {
         return flags.contains(name);
     }

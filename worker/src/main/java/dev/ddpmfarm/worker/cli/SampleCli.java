@@ -1,27 +1,20 @@
 package dev.ddpmfarm.worker.cli;
 
-import dev.ddpmfarm.common.diffusion.BetaSchedule;
-import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
 import dev.ddpmfarm.common.diffusion.Sampler;
 import dev.ddpmfarm.common.diffusion.Scheduler;
 import dev.ddpmfarm.common.diffusion.VarianceType;
-import dev.ddpmfarm.common.model.ModelCard;
 import dev.ddpmfarm.worker.model.Denoiser;
-import dev.ddpmfarm.worker.model.UNetConfig;
-import dev.ddpmfarm.worker.model.UNetModel;
+import dev.ddpmfarm.worker.model.LoadedModel;
 import dev.ddpmfarm.worker.output.Grid;
 import dev.ddpmfarm.worker.output.Npy;
 import dev.ddpmfarm.worker.output.Png;
 import dev.ddpmfarm.worker.output.Uint8Image;
 import dev.ddpmfarm.worker.sampling.BatchSampler;
 import dev.ddpmfarm.worker.sampling.SampleState;
-import dev.ddpmfarm.worker.sampling.StepResult;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +28,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code samples.npy} and {@code grid.png}. A progress bar goes to stderr and a final images/s line to stdout.
  */
 public final class SampleCli {
-    static final String USAGE = "sample --count N [--sampler ddpm|ddim] [--steps S] [--eta E] [--variance beta|posterior]"
+    public static final String USAGE = "sample --count N [--sampler ddpm|ddim] [--steps S] [--eta E] [--variance beta|posterior]"
             + " [--class C --guidance G] [--seed K] --out DIR [--format png,npy,grid] [--batch B] [--model DIR]";
 
     /** The files this command writes. */
@@ -72,27 +65,27 @@ public final class SampleCli {
         Set<Format> formats = Format.parse(a.value("--format", "png,npy,grid"));
         int batch = positive(a, "--batch", "64");
 
-        Model model = Model.load(modelDir, System.err);
-        int steps = positive(a, "--steps", String.valueOf(sampler == Sampler.DDIM ? 50 : model.process.timesteps()));
-        Scheduler scheduler = Scheduler.create(model.process, sampler, steps, variance, eta);
-        if (classLabel != Denoiser.NO_CLASS && (classLabel < 0 || classLabel >= model.denoiser.numClasses())) {
-            throw new IllegalArgumentException(model.denoiser.numClasses() == 0 ? "the model is unconditional: drop --class"
-                    : "--class must lie in 0.." + (model.denoiser.numClasses() - 1));
+        LoadedModel model = LoadedModel.load(modelDir, System.err);
+        int steps = positive(a, "--steps", String.valueOf(sampler == Sampler.DDIM ? 50 : model.process().timesteps()));
+        Scheduler scheduler = Scheduler.create(model.process(), sampler, steps, variance, eta);
+        if (classLabel != Denoiser.NO_CLASS && (classLabel < 0 || classLabel >= model.denoiser().numClasses())) {
+            throw new IllegalArgumentException(model.denoiser().numClasses() == 0 ? "the model is unconditional: drop --class"
+                    : "--class must lie in 0.." + (model.denoiser().numClasses() - 1));
         }
-        BatchSampler batchSampler = new BatchSampler(model.denoiser);
+        BatchSampler batchSampler = new BatchSampler(model.denoiser());
         List<SampleState> states = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             states.add(SampleState.start("sample", i, seed, scheduler, classLabel, guidance, batchSampler.dims()));
         }
         System.err.printf("sampling %d images, %s %d steps, seed %d, batch %d%n", count, sampler.wireName(), steps, seed,
                 batch);
-        ProgressBar progress = new ProgressBar((long) count * steps, System.err);
+        ProgressBar progress = new ProgressBar((long) count * steps, "sample-steps", System.err);
         long start = System.nanoTime();
-        List<SampleState> done = batchSampler.run(states, batch, progress::onStep);
+        List<SampleState> done = batchSampler.run(states, batch, r -> progress.step());
         double seconds = (System.nanoTime() - start) / 1e9;
         progress.finish();
 
-        int[] shape = model.denoiser.imageShape();
+        int[] shape = model.denoiser().imageShape();
         List<Uint8Image> images = done.stream()
                 .map(s -> Uint8Image.fromModelScale(s.x(), shape[0], shape[1], shape[2])).toList();
         write(out, images, formats);
@@ -122,62 +115,4 @@ public final class SampleCli {
         return v;
     }
 
-    /** The denoiser and its process: the model directory's, or a random-weight U-Net when there is none. */
-    private record Model(Denoiser denoiser, GaussianDiffusion process) {
-        static Model load(Path dir, PrintStream log) {
-            if (Files.exists(dir.resolve(ModelCard.FILE_NAME))) {
-                ModelCard card = ModelCard.read(dir);
-                return new Model(UNetModel.load(dir),
-                        GaussianDiffusion.of(BetaSchedule.fromWireName(card.betaSchedule()), card.timesteps()));
-            }
-            log.println("warning: no model in " + dir + " (" + ModelCard.FILE_NAME + " missing): sampling from a"
-                    + " random-weight U-Net, which draws noise, not clothes");
-            return new Model(UNetModel.initial(UNetConfig.fashionMnist(10), 1000, 0),
-                    GaussianDiffusion.of(BetaSchedule.LINEAR, 1000));
-        }
-    }
-
-    /** A one-line text progress bar over sample-steps, redrawn at most five times a second. */
-    private static final class ProgressBar {
-        private static final int WIDTH = 30;
-        private static final long REDRAW_NANOS = 200_000_000L;
-
-        private final long total;
-        private final PrintStream out;
-        private final long start = System.nanoTime();
-        private long done;
-        private long lastDraw;
-
-        ProgressBar(long total, PrintStream out) {
-            this.total = total;
-            this.out = out;
-        }
-
-        void onStep(StepResult result) {
-            done++;
-            long now = System.nanoTime();
-            if (now - lastDraw >= REDRAW_NANOS || done == total) {
-                lastDraw = now;
-                draw(now);
-            }
-        }
-
-        void finish() {
-            draw(System.nanoTime());
-            out.println();
-        }
-
-        private void draw(long now) {
-            double fraction = (double) done / total;
-            int filled = (int) (fraction * WIDTH);
-            char[] bar = new char[WIDTH];
-            Arrays.fill(bar, 0, filled, '#');
-            Arrays.fill(bar, filled, WIDTH, '.');
-            double elapsed = (now - start) / 1e9;
-            double eta = done == 0 ? Double.NaN : elapsed * (total - done) / done;
-            out.printf("\r[%s] %3.0f%% %,d/%,d sample-steps  %.0f s elapsed, ETA %.0f s ", new String(bar),
-                    100 * fraction, done, total, elapsed, eta);
-            out.flush();
-        }
-    }
 }

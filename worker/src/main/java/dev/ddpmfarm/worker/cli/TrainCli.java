@@ -33,12 +33,12 @@ public final class TrainCli {
         Path out = Path.of(a.value("--out", null));
         String dataName = a.value("--data", "fashion-mnist");
         double minutes = Double.parseDouble(a.value("--minutes", "1e9"));
-        double epochs = Double.parseDouble(a.value("--epochs", "1e6"));
+        java.util.Optional<String> epochs = a.optional("--epochs");
         int batch = Integer.parseInt(a.value("--batch", "128"));
         long seed = Long.parseLong(a.value("--seed", "0"));
         Path checkpoints = Path.of(a.value("--checkpoints",
                 Path.of(System.getProperty("user.home"), ".ddpm-farm", "train", out.getFileName().toString()).toString()));
-        if (Files.exists(checkpoints.resolve("checkpoint.safetensors")) && !a.flag("--resume")) {
+        if (Trainer.hasCheckpoint(checkpoints) && !a.flag("--resume")) {
             throw new IllegalArgumentException("a checkpoint exists in " + checkpoints
                     + ": pass --resume to continue it, or remove it to start over");
         }
@@ -49,11 +49,21 @@ public final class TrainCli {
         Trainer.Options options = new Trainer.Options(config, alphasCumprod, batch, 2e-4, 1000, 1.0, 0.9995, 0.1, seed,
                 Duration.ofMinutes(5));
         Trainer trainer = new Trainer(options, data, checkpoints, System.out);
-        long maxSteps = (long) Math.ceil(epochs * trainer.stepsPerEpoch());
+        long maxSteps = epochs.map(e -> (long) Math.ceil(Double.parseDouble(e) * trainer.stepsPerEpoch()))
+                .orElse(Long.MAX_VALUE);
         System.out.printf("training %,d parameters on %,d images, batch %d, checkpoints in %s%n",
                 UNetParameters.count(config), data.size(), batch, checkpoints);
+        Thread main = Thread.currentThread();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            trainer.requestStop();
+            try {
+                main.join(Duration.ofMinutes(2).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
         Instant deadline = Instant.now().plusSeconds((long) Math.min(minutes * 60, 1e12));
-        while (trainer.step() < maxSteps && Instant.now().isBefore(deadline)) {
+        while (trainer.step() < maxSteps && Instant.now().isBefore(deadline) && !trainer.stopRequested()) {
             Duration left = Duration.between(Instant.now(), deadline);
             trainer.train(maxSteps, left.compareTo(EXPORT_EVERY) < 0 ? left : EXPORT_EVERY);
             export(trainer, out, dataName, batch, seed);

@@ -47,7 +47,8 @@ final class EagerOps implements UNet.Ops<INDArray> {
     /**
      * A dense layer computed as a 1×1 convolution of {@code [N, in, 1, 1]}: oneDNN's convolution gives every row the
      * same bits whatever the batch size, while {@code x.mmul(w)} (OpenBLAS sgemm) rounded a row differently depending
-     * on how many rows shared the call (up to 1e-5), so a sample's ε depended on its batch companions.
+     * on how many rows shared the call (up to 1e-5), so a sample's ε depended on its batch companions. Training keeps
+     * the faster gemm of {@link Kernels#dense}.
      */
     @Override
     public INDArray dense(INDArray x, String name, int in, int out) {

@@ -128,11 +128,11 @@ public final class TapeOps implements UNet.Ops<TapeOps.Node> {
     @Override
     public Node dense(Node x, String name, int in, int out) {
         INDArray w = param(name + ".w");
-        INDArray y = x.value.mmul(w).addiRowVector(param(name + ".b"));
+        INDArray y = Kernels.dense(x.value, w, param(name + ".b"));
         return record(y, dy -> {
-            addGrad(name + ".w", x.value.transpose().mmul(dy));
+            addGrad(name + ".w", Nd4j.gemm(x.value, dy, true, false));
             addGrad(name + ".b", dy.sum(0));
-            x.accumulate(dy.mmul(w.transpose()));
+            x.accumulate(Nd4j.gemm(dy, w, false, true));
         });
     }
 

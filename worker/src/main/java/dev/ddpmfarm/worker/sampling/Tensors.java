@@ -5,12 +5,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** The edge between per-sample {@code float[]} images and the batched INDArrays a {@code Denoiser} takes. */
-final class Tensors {
+public final class Tensors {
     private Tensors() {
     }
 
     /** {@code rows} images of {@code imageShape} laid end to end, as an INDArray {@code [rows, C, H, W]}. */
-    static INDArray batch(float[] data, int rows, int[] imageShape) {
+    public static INDArray batch(float[] data, int rows, int[] imageShape) {
         long[] shape = new long[imageShape.length + 1];
         shape[0] = rows;
         for (int i = 0; i < imageShape.length; i++) {
@@ -20,7 +20,7 @@ final class Tensors {
     }
 
     /** The values of {@code array} in row-major order, as floats. */
-    static float[] flat(INDArray array) {
+    public static float[] flat(INDArray array) {
         return array.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }
 }

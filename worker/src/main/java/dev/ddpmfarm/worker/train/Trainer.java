@@ -28,7 +28,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * there is (weights, Adam moments, EMA, step) and a resumed run continues exactly as if it had not stopped.
  */
 public final class Trainer {
-    static final String CHECKPOINT = "checkpoint.safetensors";
+    /**
+     * A checkpoint is two files, each small enough to commit to the repository (under 20 MB for the shipped model):
+     * the weights and their EMA, and Adam's two moments. Both carry the step, so a torn pair is detected.
+     */
+    static final String WEIGHTS = "checkpoint-weights.safetensors";
+    static final String ADAM = "checkpoint-adam.safetensors";
 
     /** Hyper-parameters and bookkeeping of a training run. */
     public record Options(UNetConfig config, double[] alphasCumprod, int batchSize, double learningRate,
@@ -45,6 +50,7 @@ public final class Trainer {
     private final AdamEma optimizer;
     private final Map<Integer, int[]> permutations = new HashMap<>();
     private long step;
+    private volatile boolean stopRequested;
 
     public Trainer(Options options, TrainingSet data, Path checkpointDir, PrintStream log) throws IOException {
         this.options = options;
@@ -55,10 +61,19 @@ public final class Trainer {
         this.params = model.parameters();
         this.optimizer = new AdamEma(params, options.learningRate(), options.warmupSteps(), options.gradClip(),
                 options.emaDecay());
-        if (Files.exists(checkpointDir.resolve(CHECKPOINT))) {
-            restore(checkpointDir.resolve(CHECKPOINT));
-            log.printf("resumed from %s at step %d%n", checkpointDir.resolve(CHECKPOINT), step);
+        if (hasCheckpoint(checkpointDir)) {
+            restore();
+            log.printf("resumed from %s at step %d%n", checkpointDir, step);
         }
+    }
+
+    /** Asks {@link #train} to stop after the current step and write its checkpoint (used on Ctrl-C / SIGTERM). */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    public boolean stopRequested() {
+        return stopRequested;
     }
 
     public long step() {
@@ -76,7 +91,7 @@ public final class Trainer {
         long lastLog = start;
         long stepsSinceLog = 0;
         double lossSum = 0;
-        while (step < maxSteps && System.nanoTime() - start < maxTime.toNanos()) {
+        while (step < maxSteps && System.nanoTime() - start < maxTime.toNanos() && !stopRequested) {
             lossSum += trainStep();
             stepsSinceLog++;
             long now = System.nanoTime();
@@ -137,8 +152,8 @@ public final class Trainer {
     }
 
     private int[] permutation(int epoch) {
+        permutations.keySet().removeIf(k -> k < epoch - 1);
         return permutations.computeIfAbsent(epoch, e -> {
-            permutations.keySet().removeIf(k -> k < e - 1);
             int[] perm = new int[data.size()];
             for (int i = 0; i < perm.length; i++) {
                 perm[i] = i;
@@ -171,25 +186,46 @@ public final class Trainer {
     /** Writes weights, Adam moments, EMA and step atomically to the checkpoint directory. */
     public void checkpoint() throws IOException {
         Files.createDirectories(checkpointDir);
-        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
-        addAll(tensors, "param/", params);
-        addAll(tensors, "adam_m/", optimizer.m);
-        addAll(tensors, "adam_v/", optimizer.v);
-        addAll(tensors, "ema/", optimizer.ema);
-        Safetensors.write(checkpointDir.resolve(CHECKPOINT), tensors, Map.of("step", Long.toString(step)));
+        Map<String, String> metadata = Map.of("step", Long.toString(step));
+        Map<String, Safetensors.Tensor> adam = new LinkedHashMap<>();
+        addAll(adam, "adam_m/", optimizer.m);
+        addAll(adam, "adam_v/", optimizer.v);
+        Safetensors.write(checkpointDir.resolve(ADAM), adam, metadata);
+        Map<String, Safetensors.Tensor> weights = new LinkedHashMap<>();
+        addAll(weights, "param/", params);
+        addAll(weights, "ema/", optimizer.ema);
+        Safetensors.write(checkpointDir.resolve(WEIGHTS), weights, metadata);
+    }
+
+    public static boolean hasCheckpoint(Path dir) {
+        return Files.exists(dir.resolve(WEIGHTS)) || Files.exists(dir.resolve(ADAM));
     }
 
     private static void addAll(Map<String, Safetensors.Tensor> out, String prefix, Map<String, INDArray> arrays) {
         arrays.forEach((k, v) -> out.put(prefix + k, new Safetensors.Tensor(v.shape(), v.dup().data().asFloat())));
     }
 
-    private void restore(Path file) throws IOException {
-        Map<String, Safetensors.Tensor> tensors = Safetensors.read(file);
-        restoreAll(tensors, "param/", params);
-        restoreAll(tensors, "adam_m/", optimizer.m);
-        restoreAll(tensors, "adam_v/", optimizer.v);
-        restoreAll(tensors, "ema/", optimizer.ema);
-        step = Safetensors.metadata(file).map(m -> Long.parseLong(m.get("step")))
+    private void restore() throws IOException {
+        long weightsStep = stepOf(checkpointDir.resolve(WEIGHTS));
+        long adamStep = stepOf(checkpointDir.resolve(ADAM));
+        if (weightsStep != adamStep) {
+            throw new IOException("torn checkpoint in " + checkpointDir + ": weights at step " + weightsStep
+                    + ", Adam state at step " + adamStep);
+        }
+        Map<String, Safetensors.Tensor> weights = Safetensors.read(checkpointDir.resolve(WEIGHTS));
+        restoreAll(weights, "param/", params);
+        restoreAll(weights, "ema/", optimizer.ema);
+        Map<String, Safetensors.Tensor> adam = Safetensors.read(checkpointDir.resolve(ADAM));
+        restoreAll(adam, "adam_m/", optimizer.m);
+        restoreAll(adam, "adam_v/", optimizer.v);
+        step = weightsStep;
+    }
+
+    private static long stepOf(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new IOException("incomplete checkpoint: " + file + " is missing");
+        }
+        return Safetensors.metadata(file).map(m -> Long.parseLong(m.get("step")))
                 .orElseThrow(() -> new IOException(file + ": checkpoint without a step"));
     }
 

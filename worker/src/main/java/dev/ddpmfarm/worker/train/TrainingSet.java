@@ -21,7 +21,11 @@ public record TrainingSet(float[][] images, int[] labels, int[] shape, int class
 
     /** Fashion-MNIST's training split from the Debian package's gzipped IDX files in {@code dir}. */
     public static TrainingSet fashionMnist(Path dir) throws IOException {
-        LabeledImages data = FashionMnist.load(dir, FashionMnist.Split.TRAIN);
+        return of(FashionMnist.load(dir, FashionMnist.Split.TRAIN));
+    }
+
+    /** 8-bit images as rows on the [-1, 1] scale; the class count is Fashion-MNIST's. */
+    public static TrainingSet of(LabeledImages data) {
         int d = data.imageSize();
         float[][] images = new float[data.count()][d];
         for (int i = 0; i < data.count(); i++) {

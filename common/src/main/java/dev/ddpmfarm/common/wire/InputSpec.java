@@ -1,0 +1,74 @@
+package dev.ddpmfarm.common.wire;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * The images a progressive or rate-distortion job works on (SPEC §3): either images of a built-in {@link Dataset}
+ * (by {@code indices}, or the first {@code count}) or uploaded base64 PNGs in {@code images}.
+ *
+ * @param dataset a {@link Dataset} wire name such as {@code fashion-mnist:test}
+ * @param indices image indices into the dataset, each {@code 0 … size−1}
+ * @param count   the first {@code count} images of the dataset
+ * @param images  base64-encoded PNG files
+ */
+public record InputSpec(Dataset dataset, List<Integer> indices, Integer count, List<String> images) {
+
+    /** The largest number of input images of any job; each job type may allow fewer. */
+    public static final int MAX_IMAGES = 10_000;
+    /** The largest decoded size of one uploaded image. */
+    public static final int MAX_IMAGE_BYTES = 1 << 20;
+
+    public InputSpec {
+        Violations v = new Violations();
+        if (images != null) {
+            v.check(dataset == null && indices == null && count == null, "images",
+                    "give either images or a dataset, not both");
+            if (v.check(!images.isEmpty() && images.size() <= MAX_IMAGES, "images",
+                    "must hold 1 to " + MAX_IMAGES + " images, was " + images.size())) {
+                for (int i = 0; i < images.size(); i++) {
+                    checkImage(v, images.get(i), "images[" + i + "]");
+                }
+            }
+        } else if (v.check(dataset != null, "dataset", "give a dataset (" + WireEnum.names(Dataset.class)
+                + ") or images")) {
+            v.check(indices == null || count == null, "count", "give either indices or count, not both");
+            v.check(indices != null || count != null, "indices", "give indices or count");
+            if (indices != null && v.check(!indices.isEmpty() && indices.size() <= MAX_IMAGES, "indices",
+                    "must hold 1 to " + MAX_IMAGES + " indices, was " + indices.size())) {
+                for (int i = 0; i < indices.size(); i++) {
+                    Integer index = indices.get(i);
+                    v.check(index != null && index >= 0 && index < dataset.size(), "indices[" + i + "]",
+                            "must be between 0 and " + (dataset.size() - 1) + " for " + dataset.wireName()
+                                    + ", was " + index);
+                }
+            }
+            v.range(count, 1, Math.min(MAX_IMAGES, dataset.size()), "count");
+        }
+        v.throwIfAny();
+        indices = indices == null ? null : List.copyOf(indices);
+        images = images == null ? null : List.copyOf(images);
+    }
+
+    private static void checkImage(Violations v, String image, String field) {
+        if (!v.check(image != null && !image.isEmpty(), field, "must be a base64-encoded PNG")) {
+            return;
+        }
+        try {
+            byte[] bytes = Base64.getDecoder().decode(image);
+            v.check(bytes.length <= MAX_IMAGE_BYTES, field, "must be at most " + MAX_IMAGE_BYTES + " bytes decoded");
+        } catch (IllegalArgumentException e) {
+            v.add(new FieldError(field, "is not valid base64: " + e.getMessage()));
+        }
+    }
+
+    /** The number of input images. */
+    @JsonIgnore
+    public int size() {
+        if (images != null) {
+            return images.size();
+        }
+        return indices != null ? indices.size() : count;
+    }
+}

@@ -1,0 +1,235 @@
+package dev.ddpmfarm.common.wire;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ddpmfarm.common.diffusion.Sampler;
+import dev.ddpmfarm.common.diffusion.VarianceType;
+import dev.ddpmfarm.common.wire.JobRequestParser.Accepted;
+import dev.ddpmfarm.common.wire.JobRequestParser.Reason;
+import dev.ddpmfarm.common.wire.JobRequestParser.Rejection;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class JobRequestParserTest {
+    private final JobRequestParser parser = new JobRequestParser(TestModels.CATALOG);
+
+    private JobRequestParser.Result parse(String json) {
+        return parser.parse(json.replace('\'', '"').getBytes(StandardCharsets.UTF_8));
+    }
+
+    private JobRequest accepted(String json) {
+        JobRequestParser.Result r = parse(json);
+        assertInstanceOf(Accepted.class, r, () -> "rejected: " + r);
+        return ((Accepted) r).request();
+    }
+
+    private Rejection rejected(String json, Reason reason) {
+        JobRequestParser.Result r = parse(json);
+        Rejection rejection = assertInstanceOf(Rejection.class, r, () -> "accepted: " + r);
+        assertEquals(reason, rejection.reason(), rejection::toString);
+        return rejection;
+    }
+
+    /** field → message of every error. */
+    private static Map<String, String> fields(Rejection r) {
+        Map<String, String> m = new TreeMap<>();
+        r.errors().forEach(e -> m.put(e.field(), e.message()));
+        return m;
+    }
+
+    @Test
+    @DisplayName("a bare generate request takes the defaults of SPEC §3, and resolution sets steps to T and the seed")
+    void defaults() {
+        GenerateRequest g = (GenerateRequest) accepted("{'type':'generate'}");
+        assertEquals(new GenerateRequest("fashion-mnist", 64, Sampler.DDPM, null, 0.0, VarianceType.BETA, null, null,
+                1.0, 100, List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5), g);
+        GenerateRequest resolved = g.resolve(TestModels.FASHION, 1234);
+        assertEquals(1000, resolved.steps());
+        assertEquals(1234L, resolved.seed());
+        assertEquals(7L, ((GenerateRequest) accepted("{'type':'generate','seed':7}")).resolve(TestModels.FASHION, 1)
+                .seed(), "a seed given by the client is kept");
+    }
+
+    @Test
+    @DisplayName("the SPEC §3 generate example is accepted as written")
+    void specExample() {
+        GenerateRequest g = (GenerateRequest) accepted("{'type':'generate','model':'fashion-mnist','count':64,"
+                + "'sampler':'ddpm','steps':1000,'eta':0.0,'variance':'beta','seed':42,'class':null,'guidance':1.0,"
+                + "'checkpointEvery':100,'outputs':['png','npy','grid'],'priority':5}");
+        assertEquals(42L, g.seed());
+        assertNull(g.classLabel());
+        assertEquals(List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), g.outputs());
+    }
+
+    @Test
+    @DisplayName("every out-of-range field is listed, not only the first")
+    void allRangeErrors() {
+        Rejection r = rejected("{'type':'generate','count':0,'steps':0,'sampler':'ddim','eta':1.5,'priority':10,"
+                + "'guidance':-1,'checkpointEvery':-5,'seed':-1}", Reason.INVALID);
+        assertEquals(List.of("checkpointEvery", "count", "eta", "guidance", "priority", "seed", "steps"),
+                List.copyOf(fields(r).keySet()));
+    }
+
+    @Test
+    @DisplayName("type errors, unknown enum values, unknown fields and range errors are reported together, "
+            + "array elements at the index the client sent")
+    void mixedErrors() {
+        Rejection r = rejected("{'type':'generate','count':'many','sampler':'euler','colour':'red',"
+                + "'outputs':['png','gif','npy','bmp'],'steps':5000,'priority':11}", Reason.INVALID);
+        Map<String, String> f = fields(r);
+        assertEquals(List.of("colour", "count", "outputs[1]", "outputs[3]", "priority", "sampler", "steps"),
+                List.copyOf(f.keySet()), f::toString);
+        assertTrue(f.get("sampler").contains("ddpm") && f.get("sampler").contains("ddim"), f.get("sampler"));
+        assertTrue(f.get("colour").contains("unknown field"), f.get("colour"));
+        assertTrue(f.get("steps").contains("1000"), "steps above T is checked against the model: " + f.get("steps"));
+    }
+
+    @ParameterizedTest(name = "count {0} is refused")
+    @ValueSource(strings = {"0", "-1", "1000001", "1.5", "'64'", "true", "[1]", "1e12"})
+    @DisplayName("count outside 1 … 1,000,000 or not an integer is refused naming count")
+    void badCount(String count) {
+        Rejection r = rejected("{'type':'generate','count':" + count + "}", Reason.INVALID);
+        assertEquals(List.of("count"), r.errors().stream().map(FieldError::field).toList(), r::toString);
+    }
+
+    @ParameterizedTest(name = "count {0} is accepted")
+    @ValueSource(ints = {1, 1_000_000})
+    @DisplayName("count at the bounds is accepted")
+    void countBounds(int count) {
+        assertEquals(count, accepted("{'type':'generate','count':" + count + "}").sampleCount());
+    }
+
+    @Test
+    @DisplayName("steps up to T are accepted, above T refused; DDIM takes 1 … T")
+    void stepsAgainstModel() {
+        assertEquals(1000, ((GenerateRequest) accepted("{'type':'generate','steps':1000}")).steps());
+        assertEquals(50, ((GenerateRequest) accepted("{'type':'generate','sampler':'ddim','steps':50,'eta':0.5}"))
+                .steps());
+        assertEquals(List.of("steps"), List.copyOf(fields(rejected("{'type':'generate','steps':1001}",
+                Reason.INVALID)).keySet()));
+    }
+
+    @Test
+    @DisplayName("eta is for DDIM only")
+    void etaNeedsDdim() {
+        Rejection r = rejected("{'type':'generate','eta':0.5}", Reason.INVALID);
+        assertTrue(fields(r).get("eta").contains("ddim"));
+    }
+
+    @Test
+    @DisplayName("class must be one of the model's classes; class and guidance need a conditional model")
+    void classAgainstModel() {
+        assertEquals(9, ((GenerateRequest) accepted("{'type':'generate','class':9,'guidance':3}")).classLabel());
+        assertTrue(fields(rejected("{'type':'generate','class':10}", Reason.INVALID)).get("class").contains("0 and 9"));
+        assertTrue(fields(rejected("{'type':'generate','class':-1}", Reason.INVALID)).containsKey("class"));
+        assertEquals(List.of("class", "guidance"), List.copyOf(fields(rejected(
+                "{'type':'generate','model':'plain','class':1,'guidance':2}", Reason.INVALID)).keySet()));
+    }
+
+    @Test
+    @DisplayName("outputs must be known formats, at least one, without repeats")
+    void outputs() {
+        assertEquals(List.of(OutputFormat.IDX, OutputFormat.LABELS),
+                ((GenerateRequest) accepted("{'type':'generate','outputs':['idx','labels']}")).outputs());
+        assertTrue(fields(rejected("{'type':'generate','outputs':[]}", Reason.INVALID)).containsKey("outputs"));
+        assertTrue(fields(rejected("{'type':'generate','outputs':['png','png']}", Reason.INVALID))
+                .get("outputs").contains("repeat"));
+        assertTrue(fields(rejected("{'type':'generate','outputs':'png'}", Reason.INVALID)).containsKey("outputs"));
+    }
+
+    @Test
+    @DisplayName("a missing or unknown type is named; nothing else can be checked without it")
+    void type() {
+        assertTrue(fields(rejected("{'count':3}", Reason.INVALID)).get("type").startsWith("required"));
+        assertTrue(fields(rejected("{'type':'upscale'}", Reason.INVALID)).get("type").contains("rate-distortion"));
+    }
+
+    @ParameterizedTest(name = "body {0} is malformed")
+    @ValueSource(strings = {"", "{", "{'type':'generate',}", "[]", "'generate'", "42", "{'type':'generate'} {}",
+            "{'type':'generate','count':1,'count':2}"})
+    @DisplayName("a body that is not one JSON object is malformed")
+    void malformed(String body) {
+        rejected(body, Reason.MALFORMED);
+    }
+
+    @Test
+    @DisplayName("an unknown model alone is its own kind of failure; with other errors it is listed among them")
+    void unknownModel() {
+        Rejection alone = rejected("{'type':'generate','model':'cifar10'}", Reason.UNKNOWN_MODEL);
+        assertEquals(List.of("model"), List.copyOf(fields(alone).keySet()));
+        Rejection more = rejected("{'type':'generate','model':'cifar10','count':0}", Reason.INVALID);
+        assertEquals(List.of("count", "model"), List.copyOf(fields(more).keySet()));
+        assertTrue(fields(rejected("{'type':'generate','model':'Bad Name'}", Reason.INVALID)).containsKey("model"));
+    }
+
+    @Test
+    @DisplayName("seeds are 0 … 2^53 − 1 so that JavaScript clients see them exactly")
+    void seedRange() {
+        assertEquals(JobRequest.MAX_SEED, accepted("{'type':'generate','seed':9007199254740991}").seed());
+        assertTrue(fields(rejected("{'type':'generate','seed':9007199254740992}", Reason.INVALID)).containsKey("seed"));
+    }
+
+    @Test
+    @DisplayName("the SPEC §3 progressive example is accepted; its indices and timesteps are checked")
+    void progressive() {
+        ProgressiveRequest p = (ProgressiveRequest) accepted("{'type':'progressive','input':{'dataset':"
+                + "'fashion-mnist:test','indices':[0,1,2]},'timesteps':[1000,750,500,250,100,0],"
+                + "'samplesPerTimestep':4,'seed':7}");
+        assertEquals(3, p.sampleCount());
+        assertEquals(Dataset.FASHION_MNIST_TEST, p.input().dataset());
+
+        Rejection r = rejected("{'type':'progressive','input':{'dataset':'fashion-mnist:test','indices':[0,10000,-1]},"
+                + "'timesteps':[1001,5],'samplesPerTimestep':17}", Reason.INVALID);
+        assertEquals(List.of("input.indices[1]", "input.indices[2]", "samplesPerTimestep", "timesteps[0]"),
+                List.copyOf(fields(r).keySet()), r::toString);
+        r = rejected("{'type':'progressive','input':{'dataset':'fashion-mnist:test','indices':[0]},"
+                + "'timesteps':[1001,5,-1]}", Reason.INVALID);
+        assertEquals(List.of("timesteps[0]", "timesteps[2]"), List.copyOf(fields(r).keySet()), r::toString);
+
+        assertEquals(List.of("input", "timesteps"),
+                List.copyOf(fields(rejected("{'type':'progressive'}", Reason.INVALID)).keySet()));
+        assertTrue(fields(rejected("{'type':'progressive','input':{'dataset':'mnist','indices':[1]},'timesteps':[1]}",
+                Reason.INVALID)).containsKey("input.dataset"));
+    }
+
+    @Test
+    @DisplayName("rate-distortion takes \"all\" or a list of timesteps; anything else is refused naming timesteps")
+    void rateDistortion() {
+        RateDistortionRequest all = (RateDistortionRequest) accepted("{'type':'rate-distortion','input':"
+                + "{'dataset':'fashion-mnist:test','count':1000},'timesteps':'all'}");
+        assertTrue(all.timesteps().all());
+        assertEquals(1000, all.sampleCount());
+        RateDistortionRequest listed = (RateDistortionRequest) accepted("{'type':'rate-distortion','input':"
+                + "{'dataset':'fashion-mnist:test','count':10},'timesteps':[1,500,1000]}");
+        assertEquals(List.of(1, 500, 1000), listed.timesteps().steps());
+        assertTrue(((RateDistortionRequest) accepted("{'type':'rate-distortion','input':{'dataset':"
+                + "'fashion-mnist:test','count':10}}")).timesteps().all(), "timesteps default to all");
+
+        assertEquals(List.of("timesteps"), List.copyOf(fields(rejected("{'type':'rate-distortion','input':"
+                + "{'dataset':'fashion-mnist:test','count':10},'timesteps':'some'}", Reason.INVALID)).keySet()));
+        assertEquals(List.of("timesteps[1]"), List.copyOf(fields(rejected("{'type':'rate-distortion','input':"
+                + "{'dataset':'fashion-mnist:test','count':10},'timesteps':[1,1001]}", Reason.INVALID)).keySet()));
+        assertEquals(List.of("input.count"), List.copyOf(fields(rejected("{'type':'rate-distortion','input':"
+                + "{'dataset':'fashion-mnist:test','count':10001}}", Reason.INVALID)).keySet()));
+    }
+
+    @Test
+    @DisplayName("uploaded images must be base64 and come without a dataset")
+    void images() {
+        assertEquals(1, accepted("{'type':'rate-distortion','input':{'images':['iVBORw0KGgo=']}}").sampleCount());
+        Map<String, String> f = fields(rejected("{'type':'rate-distortion','input':{'images':['iVBORw0KGgo=','%%%']}}",
+                Reason.INVALID));
+        assertEquals(List.of("input.images[1]"), List.copyOf(f.keySet()));
+        assertTrue(fields(rejected("{'type':'rate-distortion','input':{'images':['iVBORw0KGgo='],'dataset':"
+                + "'fashion-mnist:test'}}", Reason.INVALID)).containsKey("input.images"));
+    }
+}

@@ -1,0 +1,558 @@
+package dev.ddpmfarm.gateway;
+
+import dev.ddpmfarm.common.config.FarmConfig;
+import dev.ddpmfarm.common.model.ModelCard;
+import dev.ddpmfarm.common.store.ObjectStore;
+import dev.ddpmfarm.common.store.ObjectStore.ObjectInfo;
+import dev.ddpmfarm.common.wire.Control;
+import dev.ddpmfarm.common.wire.FieldError;
+import dev.ddpmfarm.common.wire.FrameEvent;
+import dev.ddpmfarm.common.wire.JobDocument;
+import dev.ddpmfarm.common.wire.JobEvent;
+import dev.ddpmfarm.common.wire.JobIds;
+import dev.ddpmfarm.common.wire.JobRequest;
+import dev.ddpmfarm.common.wire.JobRequestParser;
+import dev.ddpmfarm.common.wire.JobRequestParser.Accepted;
+import dev.ddpmfarm.common.wire.JobRequestParser.Rejection;
+import dev.ddpmfarm.common.wire.JobStatus;
+import dev.ddpmfarm.common.wire.JobType;
+import dev.ddpmfarm.common.wire.Manifest;
+import dev.ddpmfarm.common.wire.ObjectKeys;
+import dev.ddpmfarm.common.wire.StatusEvent;
+import dev.ddpmfarm.common.wire.Topics;
+import dev.ddpmfarm.common.wire.Wire;
+import dev.ddpmfarm.common.wire.WireEnum;
+import dev.ddpmfarm.common.wire.WireMessage;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API and WebSocket event streams of SPEC §3–4. Routes are one line each; every handler is private.
+ * Nothing is produced to Kafka before a request has passed authentication and validation.
+ */
+final class ApiVerticle extends VerticleBase {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiVerticle.class);
+    private static final String TENANT = "farm.tenant";
+    private static final String SIGNED = "farm.signed";
+    private static final String BEARER = "Bearer ";
+    private static final String WS_BEARER = "bearer.";
+    private static final int DEFAULT_PAGE = 20;
+    private static final int MAX_PAGE = 100;
+    private static final Duration APPLY_WAIT = Duration.ofSeconds(5);
+    private static final int FILE_CHUNK = 64 * 1024;
+
+    /** What the API works with, built once by {@link Gateway}. */
+    record Services(JobStore store, TransactionalPublisher publisher, JobPlanner planner, ModelRegistry models,
+                    ApiKeys keys, UrlSigner signer, ObjectStore objects, GatewayMetrics metrics) {
+    }
+
+    private final Services s;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<String, Future<JobDocument>> submitting = new ConcurrentHashMap<>();
+    private JobRequestParser parser;
+    private FarmConfig config;
+    private HttpServer server;
+
+    ApiVerticle(Services services) {
+        this.s = services;
+    }
+
+    @Override
+    public Future<?> start() {
+        config = FarmConfig.from(config().getMap());
+        parser = new JobRequestParser(s.models()::find);
+        Router router = Router.router(vertx);
+        router.get("/health").handler(this::health);
+        router.route("/v1/*").handler(this::authenticate);
+        router.route("/metrics").handler(this::authenticate);
+        router.post("/v1/jobs").handler(BodyHandler.create(false).setBodyLimit(config.get(FarmConfig.MAX_BODY_BYTES)));
+        router.post("/v1/jobs").handler(this::submit);
+        router.get("/v1/jobs").handler(this::list);
+        router.get("/v1/jobs/:id").handler(this::get);
+        router.delete("/v1/jobs/:id").handler(this::cancel);
+        router.get("/v1/jobs/:id/results").handler(this::results);
+        router.get("/v1/jobs/:id/files/*").handler(this::file);
+        router.get("/v1/jobs/:id/events").handler(this::events);
+        router.get("/v1/models").handler(this::models);
+        router.get("/metrics").handler(this::metrics);
+        router.errorHandler(404, ctx -> Problems.notFound(ctx, "no such resource: " + ctx.request().path()));
+        router.errorHandler(405, ctx -> Problems.send(ctx, 405, "method-not-allowed", "Method Not Allowed",
+                ctx.request().method() + " is not allowed on " + ctx.request().path()));
+        router.errorHandler(413, ctx -> Problems.send(ctx, 413, "too-large", "Payload Too Large",
+                "the body exceeds " + config.get(FarmConfig.MAX_BODY_BYTES) + " bytes"));
+        router.errorHandler(500, this::internalError);
+        return vertx.createHttpServer().requestHandler(router)
+                .listen(config.get(FarmConfig.HTTP_PORT), config.get(FarmConfig.HTTP_HOST))
+                .onSuccess(srv -> {
+                    server = srv;
+                    LOG.info("gateway listening on {}:{}", config.get(FarmConfig.HTTP_HOST), srv.actualPort());
+                });
+    }
+
+    /** The port the server listens on (useful with port 0). */
+    int port() {
+        return server.actualPort();
+    }
+
+    // ---- authentication -------------------------------------------------------------------------------------------
+
+    /**
+     * Finds the tenant of the request: the {@code Authorization: Bearer} key, or for a WebSocket handshake the
+     * {@code bearer.<key>} subprotocol. A file request without a key but with {@code sig} goes on to the file
+     * handler, which checks the signature against the job's tenant.
+     */
+    private void authenticate(RoutingContext ctx) {
+        HttpServerRequest req = ctx.request();
+        String header = req.getHeader("Authorization");
+        Optional<String> tenant = Optional.empty();
+        if (header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            tenant = s.keys().tenantOf(header.substring(BEARER.length()).trim());
+        } else if (header == null && req.canUpgradeToWebSocket()) {
+            tenant = offeredProtocols(req).stream().filter(p -> p.startsWith(WS_BEARER))
+                    .map(p -> s.keys().tenantOf(p.substring(WS_BEARER.length())))
+                    .flatMap(Optional::stream).findFirst();
+        } else if (header == null && req.getParam("sig") != null && req.path().contains("/files/")) {
+            ctx.put(SIGNED, true);
+            ctx.next();
+            return;
+        }
+        if (tenant.isEmpty()) {
+            Problems.unauthorized(ctx);
+            return;
+        }
+        ctx.put(TENANT, tenant.get());
+        ctx.next();
+    }
+
+    private static List<String> offeredProtocols(HttpServerRequest req) {
+        String header = req.getHeader("Sec-WebSocket-Protocol");
+        return header == null ? List.of() : Arrays.stream(header.split(",")).map(String::trim).toList();
+    }
+
+    private static String tenant(RoutingContext ctx) {
+        return ctx.get(TENANT);
+    }
+
+    /** The tenant's job named by the {@code :id} path parameter; answers 404 itself when there is none. */
+    private Optional<JobState> job(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        Optional<JobState> job = JobIds.valid(id) ? s.store().find(tenant(ctx), id) : Optional.empty();
+        if (job.isEmpty()) {
+            Problems.notFound(ctx, "no job " + id);
+        }
+        return job;
+    }
+
+    // ---- jobs -----------------------------------------------------------------------------------------------------
+
+    private void submit(RoutingContext ctx) {
+        String tenant = tenant(ctx);
+        String key = ctx.request().getHeader("Idempotency-Key");
+        if (key != null && !key.matches("[\\x21-\\x7e]{1,255}")) {
+            Problems.badRequest(ctx, "Idempotency-Key", "must be 1 to 255 printable ASCII characters");
+            return;
+        }
+        Buffer body = ctx.body().buffer();
+        JobRequestParser.Result result = parser.parse(body == null ? new byte[0] : body.getBytes());
+        if (result instanceof Rejection r) {
+            s.metrics().submissionsRejected.incrementAndGet();
+            rejectSubmission(ctx, r);
+            return;
+        }
+        Accepted accepted = (Accepted) result;
+        String hash = HexFormat.of().formatHex(ApiKeys.sha256(Wire.toJson(accepted.request())));
+        Instant now = Instant.now();
+        if (key != null) {
+            Optional<JobStore.Idempotency> earlier = s.store().idempotent(tenant, key, now);
+            if (earlier.isPresent()) {
+                replay(ctx, tenant, earlier.get().jobId(), earlier.get().requestHash().equals(hash));
+                return;
+            }
+            Future<JobDocument> inFlight = submitting.get(tenant + "\n" + key);
+            if (inFlight != null) {
+                Problems.send(ctx, 409, "idempotency-in-flight", "Conflict",
+                        "a request with this Idempotency-Key is still being processed; retry it");
+                return;
+            }
+        }
+        if (s.store().activeJobs(tenant) >= config.get(FarmConfig.MAX_ACTIVE_JOBS)) {
+            s.metrics().submissionsRejected.incrementAndGet();
+            ctx.response().putHeader("Retry-After", "10");
+            Problems.send(ctx, 429, "queue-full", "Too Many Requests", "tenant " + tenant + " has "
+                    + config.get(FarmConfig.MAX_ACTIVE_JOBS) + " unfinished jobs; wait for some to finish");
+            return;
+        }
+        String id = JobIds.next(now, random);
+        long seed = accepted.request().seed() != null ? accepted.request().seed()
+                : random.nextLong(JobRequest.MAX_SEED + 1);
+        JobPlanner.Plan plan = s.planner().plan(id, tenant, now, accepted.request().resolve(accepted.model(), seed),
+                key, hash);
+        Future<JobDocument> stored = publishAndApply(s.planner().records(plan), tenant, id,
+                () -> new JobState(plan.queued(), 1).document());
+        if (key != null) {
+            submitting.put(tenant + "\n" + key, stored);
+            stored.onComplete(ar -> submitting.remove(tenant + "\n" + key));
+        }
+        stored.onSuccess(doc -> {
+            s.metrics().jobsSubmitted.incrementAndGet();
+            s.metrics().tasksSubmitted.addAndGet(plan.tasks().size());
+            ctx.response().setStatusCode(202).putHeader("Location", doc.links().self());
+            json(ctx, doc);
+        }).onFailure(e -> {
+            s.metrics().submissionsUnavailable.incrementAndGet();
+            LOG.warn("submission of job {} failed: {}", id, e.toString());
+            Problems.unavailable(ctx, "the job could not be stored on the broker; nothing was queued, retry later");
+        });
+    }
+
+    private void rejectSubmission(RoutingContext ctx, Rejection r) {
+        switch (r.reason()) {
+            case MALFORMED -> Problems.send(ctx, 400, "malformed", "Bad Request", r.detail(), r.errors());
+            case UNKNOWN_MODEL -> Problems.send(ctx, 404, "unknown-model", "Not Found", r.detail() + "; GET /v1/models "
+                    + "lists the models", r.errors());
+            case INVALID -> Problems.send(ctx, 422, "invalid-request", "Unprocessable Content", r.detail(), r.errors());
+        }
+    }
+
+    /** Answers a repeated {@code Idempotency-Key}: the same job for the same body, 422 for another body. */
+    private void replay(RoutingContext ctx, String tenant, String jobId, boolean sameBody) {
+        if (!sameBody) {
+            s.metrics().submissionsRejected.incrementAndGet();
+            Problems.send(ctx, 422, "idempotency-key-reused", "Unprocessable Content",
+                    "this Idempotency-Key was used within 24 h for a different request", List.of(
+                            new FieldError("Idempotency-Key", "already used for another request body")));
+            return;
+        }
+        JobDocument doc = s.store().find(tenant, jobId).orElseThrow().document();
+        ctx.response().setStatusCode(202).putHeader("Location", doc.links().self())
+                .putHeader("Idempotent-Replayed", "true");
+        json(ctx, doc);
+    }
+
+    /**
+     * Writes {@code records} in one transaction and waits until the event consumer has applied the first of them
+     * (an event of job {@code jobId}), so the answer shows the job as every later request will see it. Should the
+     * consumer lag behind, the answer is {@code fallback} after a few seconds: the records are stored either way.
+     */
+    private Future<JobDocument> publishAndApply(List<ProducerRecord<String, WireMessage>> records, String tenant,
+                                                String jobId, Supplier<JobDocument> fallback) {
+        Context context = vertx.getOrCreateContext();
+        CompletableFuture<JobDocument> done = s.publisher().publish(records).thenCompose(metadata -> {
+            RecordMetadata first = metadata.get(0);
+            return s.store().awaitApplied(first.partition(), first.offset())
+                    .orTimeout(APPLY_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                    .handle((v, e) -> s.store().find(tenant, jobId).map(JobState::document).orElseGet(fallback));
+        });
+        return Future.fromCompletionStage(done, context);
+    }
+
+    private void list(RoutingContext ctx) {
+        Optional<JobStatus> status;
+        Optional<JobType> type;
+        try {
+            status = enumParam(ctx, "status", JobStatus.class);
+            type = enumParam(ctx, "type", JobType.class);
+        } catch (IllegalArgumentException e) {
+            return;
+        }
+        int limit = intParam(ctx, "limit", DEFAULT_PAGE);
+        if (limit < 1 || limit > MAX_PAGE) {
+            Problems.badRequest(ctx, "limit", "must be an integer between 1 and " + MAX_PAGE);
+            return;
+        }
+        String cursor = ctx.queryParams().get("cursor");
+        if (cursor != null && !JobIds.valid(cursor)) {
+            Problems.badRequest(ctx, "cursor", "must be the nextCursor of a previous page");
+            return;
+        }
+        json(ctx, s.store().list(tenant(ctx), status.orElse(null), type.orElse(null), limit, cursor));
+    }
+
+    /**
+     * The query parameter {@code name} as a constant of {@code type}, empty when absent.
+     *
+     * @throws IllegalArgumentException after answering 400, when the value is not one of the constants
+     */
+    private static <E extends Enum<E> & WireEnum> Optional<E> enumParam(RoutingContext ctx, String name,
+                                                                         Class<E> type) {
+        String value = ctx.queryParams().get(name);
+        try {
+            return value == null || value.isEmpty() ? Optional.empty() : Optional.of(WireEnum.parse(type, value));
+        } catch (IllegalArgumentException e) {
+            Problems.badRequest(ctx, name, e.getMessage());
+            throw e;
+        }
+    }
+
+    /** The integer query parameter {@code name}, {@code absent} when missing, -1 when not an integer. */
+    private static int intParam(RoutingContext ctx, String name, int absent) {
+        String value = ctx.queryParams().get(name);
+        try {
+            return value == null ? absent : Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private void get(RoutingContext ctx) {
+        job(ctx).ifPresent(job -> json(ctx, job.document()));
+    }
+
+    private void cancel(RoutingContext ctx) {
+        Optional<JobState> found = job(ctx);
+        if (found.isEmpty()) {
+            return;
+        }
+        JobState job = found.get();
+        JobStatus status = job.status();
+        if (status.terminal()) {
+            Problems.send(ctx, 409, "already-finished", "Conflict", "job " + job.id() + " is already "
+                    + status.wireName());
+            return;
+        }
+        Instant now = Instant.now();
+        StatusEvent cancelled = StatusEvent.of(job.id(), job.tenant(), JobEvent.JOB_LEVEL, now, JobStatus.CANCELLED);
+        List<ProducerRecord<String, WireMessage>> records = List.of(
+                new ProducerRecord<>(Topics.EVENTS, job.id(), cancelled),
+                new ProducerRecord<>(Topics.CONTROL, job.id(), Control.cancel(job.id(), job.tenant(), now)));
+        publishAndApply(records, job.tenant(), job.id(), job::document).onSuccess(doc -> {
+            s.metrics().cancellations.incrementAndGet();
+            ctx.response().setStatusCode(202);
+            json(ctx, doc);
+        }).onFailure(e -> Problems.unavailable(ctx, "the cancellation could not be stored on the broker; retry"));
+    }
+
+    // ---- results and files ----------------------------------------------------------------------------------------
+
+    private void results(RoutingContext ctx) {
+        Optional<JobState> found = job(ctx);
+        if (found.isEmpty()) {
+            return;
+        }
+        JobState job = found.get();
+        vertx.executeBlocking(() -> manifest(job)).onSuccess(manifest -> {
+            if (manifest.isEmpty()) {
+                Problems.notFound(ctx, "job " + job.id() + " is " + job.status().wireName()
+                        + " and has no stored results yet");
+                return;
+            }
+            Instant now = Instant.now();
+            List<Manifest.File> files = manifest.get().files().stream()
+                    .map(f -> f.withUrl(s.signer().url(job.tenant(), job.id(), f.path(), now))).toList();
+            json(ctx, new Manifest(files));
+        }).onFailure(ctx::fail);
+    }
+
+    /**
+     * The job's manifest: {@code manifest.json}, or while there is none (a sharded job, or one that was cancelled)
+     * the files of every stored shard manifest.
+     */
+    private Optional<Manifest> manifest(JobState job) {
+        String prefix = ObjectKeys.jobPrefix(job.tenant(), job.id());
+        Optional<byte[]> whole = s.objects().get(prefix + ObjectKeys.MANIFEST);
+        if (whole.isPresent()) {
+            return Optional.of(Wire.fromBytes(whole.get(), Manifest.class));
+        }
+        List<Manifest.File> files = new ArrayList<>();
+        for (ObjectInfo info : s.objects().list(prefix + "shards/")) {
+            if (info.key().endsWith("/" + ObjectKeys.MANIFEST)) {
+                s.objects().get(info.key()).ifPresent(b -> files.addAll(Wire.fromBytes(b, Manifest.class).files()));
+            }
+        }
+        return files.isEmpty() ? Optional.empty() : Optional.of(new Manifest(files));
+    }
+
+    /**
+     * Streams one stored file of a job. The path must stay inside the job's prefix; a request without a key must
+     * carry a valid signature for exactly this file.
+     */
+    private void file(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        String path = ctx.pathParam("*");
+        if (!ObjectKeys.safeRelativePath(path)) {
+            Problems.badRequest(ctx, "path", "must be a relative path of the job's files, without '..' or encoding");
+            return;
+        }
+        Optional<JobState> job;
+        if (Boolean.TRUE.equals(ctx.get(SIGNED))) {
+            job = JobIds.valid(id) ? s.store().findAnyTenant(id) : Optional.empty();
+            if (job.isEmpty() || !s.signer().valid(job.get().tenant(), id, path, ctx.request().getParam("exp"),
+                    ctx.request().getParam("sig"), Instant.now())) {
+                Problems.send(ctx, 403, "bad-signature", "Forbidden", "the URL's signature is invalid or expired");
+                return;
+            }
+        } else {
+            job = job(ctx);
+            if (job.isEmpty()) {
+                return;
+            }
+        }
+        String key = ObjectKeys.key(job.get().tenant(), id, path);
+        HttpServerResponse response = ctx.response();
+        vertx.executeBlocking(() -> s.objects().stat(key)).onSuccess(info -> {
+            if (info.isEmpty()) {
+                Problems.notFound(ctx, "job " + id + " has no file " + path);
+                return;
+            }
+            response.putHeader("Content-Type", info.get().mediaType() == null ? "application/octet-stream"
+                    : info.get().mediaType()).putHeader("Content-Length", Long.toString(info.get().size()))
+                    .putHeader("Cache-Control", "private, max-age=300");
+            vertx.executeBlocking(() -> copy(key, response)).onComplete(ar -> {
+                if (ar.failed()) {
+                    LOG.warn("streaming {} failed: {}", key, ar.cause().toString());
+                    response.reset();
+                } else {
+                    response.end();
+                }
+            });
+        }).onFailure(ctx::fail);
+    }
+
+    /** Copies the object to the response in chunks on a worker thread, waiting while the client is slow. */
+    private Void copy(String key, HttpServerResponse response) throws Exception {
+        try (InputStream in = s.objects().open(key).orElseThrow(() -> new IOException("object vanished: " + key))) {
+            byte[] chunk = new byte[FILE_CHUNK];
+            int n;
+            while ((n = in.read(chunk)) > 0 && !response.closed()) {
+                response.write(Buffer.buffer(Arrays.copyOf(chunk, n)));
+                if (response.writeQueueFull()) {
+                    CompletableFuture<Void> drained = new CompletableFuture<>();
+                    response.drainHandler(v -> drained.complete(null));
+                    response.closeHandler(v -> drained.complete(null));
+                    if (response.writeQueueFull() && !response.closed()) {
+                        drained.get(60, TimeUnit.SECONDS);
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    // ---- events ---------------------------------------------------------------------------------------------------
+
+    /**
+     * The job's event stream (SPEC §4): first the current status (or with {@code ?since=SEQ} what came after SEQ),
+     * then every new event, a ping every heartbeat interval, and a normal close after the terminal status.
+     */
+    private void events(RoutingContext ctx) {
+        Optional<JobState> found = job(ctx);
+        if (found.isEmpty()) {
+            return;
+        }
+        String sinceText = ctx.queryParams().get("since");
+        Long since = sinceText == null ? null : sinceText.matches("\\d{1,18}") ? Long.parseLong(sinceText) : -1L;
+        if (since != null && since < 0) {
+            Problems.badRequest(ctx, "since", "must be the seq of an event already received (an integer >= 0)");
+            return;
+        }
+        if (!ctx.request().canUpgradeToWebSocket()) {
+            Problems.send(ctx, 426, "upgrade-required", "Upgrade Required", "this is a WebSocket endpoint");
+            return;
+        }
+        List<String> offered = offeredProtocols(ctx.request());
+        if (!offered.isEmpty()) {
+            // Browsers require one offered subprotocol back; prefer one that is not the key.
+            String chosen = offered.stream().filter(p -> !p.startsWith(WS_BEARER)).findFirst().orElse(offered.get(0));
+            ctx.response().putHeader("Sec-WebSocket-Protocol", chosen);
+        }
+        Long from = since;
+        ctx.request().toWebSocket().onSuccess(ws -> follow(ws, found.get(), from))
+                .onFailure(e -> LOG.debug("WebSocket handshake failed: {}", e.toString()));
+    }
+
+    private void follow(ServerWebSocket ws, JobState job, Long since) {
+        Context context = vertx.getOrCreateContext();
+        s.metrics().webSocketsOpen.incrementAndGet();
+        Consumer<JobEvent> listener = event -> context.runOnContext(v -> send(ws, job, event));
+        JobStore.Subscription subscription = s.store().subscribe(job, since, listener);
+        long heartbeat = vertx.setPeriodic(config.get(FarmConfig.WS_HEARTBEAT).toMillis(),
+                t -> ws.writePing(Buffer.buffer("farm")));
+        ws.closeHandler(v -> {
+            subscription.cancel().run();
+            vertx.cancelTimer(heartbeat);
+            s.metrics().webSocketsOpen.decrementAndGet();
+        });
+        ws.exceptionHandler(e -> LOG.debug("WebSocket of job {}: {}", job.id(), e.toString()));
+        ws.handler(b -> { });
+        subscription.replay().forEach(e -> send(ws, job, e));
+        if (subscription.replay().isEmpty() && job.status().terminal()) {
+            ws.close((short) 1000, "job " + job.status().wireName());
+        }
+    }
+
+    private void send(ServerWebSocket ws, JobState job, JobEvent event) {
+        if (ws.isClosed()) {
+            return;
+        }
+        JobEvent out = event instanceof FrameEvent f ? f.withImages(
+                s.signer().url(job.tenant(), job.id(), f.xt(), Instant.now()),
+                s.signer().url(job.tenant(), job.id(), f.x0(), Instant.now())) : event;
+        ws.writeTextMessage(Wire.toJson(out));
+        s.metrics().webSocketEventsSent.incrementAndGet();
+        if (event instanceof StatusEvent st && st.status().terminal()) {
+            ws.close((short) 1000, "job " + st.status().wireName());
+        } else if (ws.writeQueueFull()) {
+            ws.close((short) 1013, "client too slow; reconnect with ?since=" + event.seq());
+        }
+    }
+
+    // ---- models, health, metrics ----------------------------------------------------------------------------------
+
+    private void models(RoutingContext ctx) {
+        List<ModelCard> cards = List.copyOf(s.models().all());
+        json(ctx, Map.of("models", cards));
+    }
+
+    private void health(RoutingContext ctx) {
+        json(ctx, Map.of("status", "up", "jobs", s.store().countByStatus().values().stream()
+                .mapToLong(Long::longValue).sum()));
+    }
+
+    private void metrics(RoutingContext ctx) {
+        ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(s.metrics().render(s.store()));
+    }
+
+    private void internalError(RoutingContext ctx) {
+        LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+        Problems.send(ctx, 500, "internal", "Internal Server Error", "the gateway failed to answer; see its log");
+    }
+
+    private static void json(RoutingContext ctx, Object body) {
+        ctx.response().putHeader("Content-Type", "application/json").end(Wire.toJson(body));
+    }
+
+    @Override
+    public Future<?> stop() {
+        return server == null ? Future.succeededFuture() : server.close();
+    }
+}

@@ -1,0 +1,212 @@
+package dev.ddpmfarm.gateway;
+
+import dev.ddpmfarm.clients.kafka.KafkaClients;
+import dev.ddpmfarm.common.config.FarmConfig;
+import dev.ddpmfarm.common.model.ModelCard;
+import dev.ddpmfarm.common.store.InMemoryObjectStore;
+import dev.ddpmfarm.common.wire.JobEvent;
+import dev.ddpmfarm.common.wire.Topics;
+import dev.ddpmfarm.common.wire.Wire;
+import dev.ddpmfarm.common.wire.WireMessage;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientWebSocket;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A gateway on a real embedded broker, with the in-memory object store and a model directory holding a
+ * class-conditional Fashion-MNIST card; plus the clients a test needs: HTTP, WebSocket, a reader of any topic and a
+ * producer that plays the worker.
+ */
+final class GatewayFixture implements AutoCloseable {
+    static final String ACME_KEY = "acme-key-0123456789";
+    static final String GLOBEX_KEY = "globex-key-0123456789";
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    final EmbeddedKafka kafka;
+    final Vertx vertx;
+    final InMemoryObjectStore objects = new InMemoryObjectStore();
+    final FarmConfig config;
+    final Producer<String, WireMessage> worker;
+    Gateway gateway;
+    WebClient http;
+
+    GatewayFixture(Vertx vertx, Map<String, String> overrides) throws Exception {
+        this.vertx = vertx;
+        this.kafka = EmbeddedKafka.start();
+        Path models = Files.createTempDirectory("farm-models");
+        new ModelCard("fashion-mnist", new int[]{1, 28, 28}, 1000, "linear", List.of("T-shirt/top", "Trouser",
+                "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"), null, 1000, null, null)
+                .write(models.resolve("fashion-mnist"));
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "FARM_KAFKA_BOOTSTRAP", kafka.bootstrap(),
+                "FARM_HTTP_PORT", "0",
+                "FARM_HTTP_HOST", "127.0.0.1",
+                "FARM_API_KEYS", "acme:" + ACME_KEY + ",globex:" + GLOBEX_KEY,
+                "FARM_MODELS_DIR", models.toString(),
+                "FARM_MAX_BODY_BYTES", "4096",
+                "FARM_WS_HEARTBEAT_SECONDS", "1"));
+        settings.putAll(overrides);
+        this.config = FarmConfig.from(settings);
+        this.worker = KafkaClients.producer(config, "test-worker");
+        startGateway();
+    }
+
+    void startGateway() throws Exception {
+        gateway = await(Gateway.start(vertx, config, objects));
+        http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(gateway.port()));
+    }
+
+    void stopGateway() throws Exception {
+        http.close();
+        await(gateway.close());
+    }
+
+    static <T> T await(Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    HttpResponse<Buffer> send(HttpRequest<Buffer> request, String key, String body) throws Exception {
+        if (key != null) {
+            request.putHeader("Authorization", "Bearer " + key);
+        }
+        return await(body == null ? request.send() : request.sendBuffer(Buffer.buffer(body)));
+    }
+
+    HttpResponse<Buffer> post(String key, String body) throws Exception {
+        return send(http.post("/v1/jobs").putHeader("Content-Type", "application/json"), key, body);
+    }
+
+    HttpResponse<Buffer> get(String key, String uri) throws Exception {
+        return send(http.get(uri), key, null);
+    }
+
+    /** Plays a worker: writes events of a job to the events topic and waits for the broker's ack. */
+    void emit(JobEvent... events) throws Exception {
+        for (JobEvent e : events) {
+            worker.send(new ProducerRecord<>(Topics.EVENTS, e.jobId(), e)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    /** Sum of the end offsets of {@code topic}: grows with every record written. */
+    long endOffset(String topic) {
+        try (Consumer<String, byte[]> c = rawReader()) {
+            List<TopicPartition> parts = partitions(c, topic);
+            return c.endOffsets(parts).values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /**
+     * The values of {@code topic} (read committed) whose key is {@code jobId}: everything the topic held when
+     * called, and more until {@code done} holds (or the wait ends).
+     */
+    <T> List<ConsumerRecord<String, T>> records(String topic, Class<T> type, String jobId,
+                                               Predicate<List<ConsumerRecord<String, T>>> done) {
+        try (Consumer<String, byte[]> c = rawReader()) {
+            List<TopicPartition> parts = partitions(c, topic);
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            List<ConsumerRecord<String, T>> found = new ArrayList<>();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline
+                    && !(parts.stream().allMatch(tp -> c.position(tp) >= end.get(tp)) && done.test(found))) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(100))) {
+                    if (jobId.equals(r.key())) {
+                        found.add(new ConsumerRecord<>(r.topic(), r.partition(), r.offset(), r.key(),
+                                Wire.fromBytes(r.value(), type)));
+                    }
+                }
+            }
+            return found;
+        }
+    }
+
+    private Consumer<String, byte[]> rawReader() {
+        Map<String, Object> settings = KafkaClients.readerSettings(config, "test-reader");
+        return new org.apache.kafka.clients.consumer.KafkaConsumer<>(settings,
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+    }
+
+    private static List<TopicPartition> partitions(Consumer<String, byte[]> c, String topic) {
+        return c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+    }
+
+    /** A WebSocket to a job's events that collects the text frames and the close code. */
+    Events connect(String uri, List<String> subprotocols, String headerKey) throws Exception {
+        WebSocketClient client = vertx.createWebSocketClient();
+        WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(gateway.port())
+                .setURI(uri).setSubProtocols(subprotocols);
+        if (headerKey != null) {
+            options.addHeader("Authorization", "Bearer " + headerKey);
+        }
+        Events events = new Events();
+        ClientWebSocket ws = client.webSocket(); // handlers are in place before the handshake, so nothing is missed
+        events.ws = ws;
+        ws.textMessageHandler(events.messages::add);
+        ws.frameHandler(f -> {
+            if (f.isPing()) {
+                events.pings.complete(null);
+            }
+        });
+        ws.closeHandler(v -> events.closed.complete(ws.closeStatusCode()));
+        await(ws.connect(options));
+        events.subprotocol = ws.subProtocol();
+        return events;
+    }
+
+    /** What a WebSocket client received. */
+    static final class Events {
+        final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+        final CompletableFuture<Short> closed = new CompletableFuture<>();
+        final CompletableFuture<Void> pings = new CompletableFuture<>();
+        String subprotocol;
+        WebSocket ws;
+
+        /** The next event, parsed. */
+        JobEvent next() throws InterruptedException {
+            String text = messages.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            if (text == null) {
+                throw new AssertionError("no event within " + WAIT);
+            }
+            return Wire.fromJson(text, JobEvent.class);
+        }
+
+        short closeCode() throws Exception {
+            return closed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        stopGateway();
+        worker.close();
+        kafka.close();
+    }
+}

@@ -1,0 +1,207 @@
+package dev.ddpmfarm.worker.cli;
+
+import dev.ddpmfarm.common.data.FashionMnist;
+import dev.ddpmfarm.common.diffusion.Sampler;
+import dev.ddpmfarm.common.diffusion.Scheduler;
+import dev.ddpmfarm.common.diffusion.VarianceType;
+import dev.ddpmfarm.common.metrics.FrechetDistance;
+import dev.ddpmfarm.common.model.ModelCard;
+import dev.ddpmfarm.worker.eval.BoundEvaluator;
+import dev.ddpmfarm.worker.eval.Classifier;
+import dev.ddpmfarm.worker.model.Denoiser;
+import dev.ddpmfarm.worker.model.LoadedModel;
+import dev.ddpmfarm.worker.sampling.BatchSampler;
+import dev.ddpmfarm.worker.sampling.SampleState;
+import dev.ddpmfarm.worker.train.TrainingSet;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code farm eval --model DIR [--count N] [--runs ddim50,ddpm1000,cond] [--guidance G] [--nll-images K]
+ * [--seed S] [--batch B] [--report FILE]}: judges a model with the project's classifier ({@code classifier.zip}
+ * beside the model, trained here first when missing). For each run it samples N images and reports the Fréchet
+ * distance of their classifier features to the 10k test images (beside the floor: N training images against the same
+ * test set), the class histogram, and for the conditional run the share classified as the requested class; then the
+ * test NLL bound in bits/dim on K test images. Results go to the model's {@code config.json} and a report file.
+ */
+public final class EvalCli {
+    public static final String USAGE = "eval --model DIR [--count N] [--runs ddim50,ddpm1000,cond] [--guidance G]"
+            + " [--nll-images K] [--seed S] [--batch B] [--report FILE]";
+
+    private final LoadedModel model;
+    private final Classifier classifier;
+    private final FrechetDistance.Gaussian testFeatures;
+    private final int batch;
+    private final List<String> report = new ArrayList<>();
+
+    private EvalCli(LoadedModel model, Classifier classifier, FrechetDistance.Gaussian testFeatures, int batch) {
+        this.model = model;
+        this.classifier = classifier;
+        this.testFeatures = testFeatures;
+        this.batch = batch;
+    }
+
+    public static void main(String[] args) throws IOException {
+        Args a = new Args(args);
+        Path modelDir = Path.of(a.value("--model", "models/fashion-mnist"));
+        int count = Integer.parseInt(a.value("--count", "1000"));
+        List<String> runs = List.of(a.value("--runs", "ddim50,ddpm1000,cond").split(","));
+        double guidance = Double.parseDouble(a.value("--guidance", "2"));
+        int nllImages = Integer.parseInt(a.value("--nll-images", "100"));
+        long seed = Long.parseLong(a.value("--seed", "0"));
+        int batch = Integer.parseInt(a.value("--batch", "128"));
+        Path reportFile = Path.of(a.value("--report", "target/eval-" + modelDir.getFileName() + ".txt"));
+
+        TrainingSet train = TrainingSet.fashionMnist(FashionMnist.DEFAULT_DIR);
+        TrainingSet test = TrainingSet.of(FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST));
+        Classifier classifier = classifier(modelDir, train, test);
+        EvalCli eval = new EvalCli(LoadedModel.load(modelDir, System.err), classifier,
+                FrechetDistance.Gaussian.fit(eval(classifier, test.images())), batch);
+
+        Map<String, Object> quality = new LinkedHashMap<>();
+        quality.put("evaluatedAt", Instant.now().toString());
+        quality.put("classifierTestAccuracy", round(classifier.accuracy(test.images(), test.labels())));
+        double floor = FrechetDistance.between(FrechetDistance.Gaussian.fit(eval(classifier, subset(train.images(), count, seed))),
+                eval.testFeatures);
+        quality.put("frechetFloor", Map.of("count", count, "distance", round(floor)));
+        eval.line("classifier test accuracy %.4f; Fréchet floor (%d train vs 10k test) %.3f",
+                (double) quality.get("classifierTestAccuracy"), count, floor);
+        Map<String, Object> runResults = new LinkedHashMap<>();
+        for (String run : runs) {
+            runResults.put(run, eval.run(run.trim(), count, guidance, seed, floor));
+        }
+        quality.put("runs", runResults);
+        if (nllImages > 0) {
+            quality.put("nll", eval.nll(subset(test.images(), nllImages, seed), seed));
+        }
+        if (Files.exists(modelDir.resolve(ModelCard.FILE_NAME))) {
+            ModelCard.read(modelDir).withQuality(quality).write(modelDir);
+        }
+        Files.createDirectories(reportFile.toAbsolutePath().getParent());
+        Files.write(reportFile, eval.report);
+        System.out.println("report: " + reportFile);
+    }
+
+    private Map<String, Object> run(String name, int count, double guidance, long seed, double floor) {
+        boolean conditional = name.equals("cond");
+        Sampler sampler = name.startsWith("ddpm") ? Sampler.DDPM : Sampler.DDIM;
+        int steps = conditional ? 50 : Integer.parseInt(name.replaceAll("\\D", ""));
+        Scheduler scheduler = Scheduler.create(model.process(), sampler, steps, VarianceType.BETA, 0);
+        BatchSampler batchSampler = new BatchSampler(model.denoiser());
+        List<SampleState> states = new ArrayList<>(count);
+        int classes = model.denoiser().numClasses();
+        for (int i = 0; i < count; i++) {
+            states.add(SampleState.start(name, i, seed, scheduler, conditional ? i % classes : Denoiser.NO_CLASS,
+                    conditional ? guidance : 1, batchSampler.dims()));
+        }
+        System.err.printf("%s: %d samples, %s %d steps%n", name, count, sampler.wireName(), steps);
+        ProgressBar progress = new ProgressBar((long) count * steps, "sample-steps", System.err);
+        long start = System.nanoTime();
+        float[][] images = batchSampler.run(states, batch, r -> progress.step()).stream()
+                .map(s -> quantize(s.x())).toArray(float[][]::new);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        progress.finish();
+
+        INDArray probabilities = classifier.probabilities(Classifier.toInput(images));
+        int[] histogram = new int[classes];
+        int agree = 0;
+        for (int i = 0; i < count; i++) {
+            int predicted = probabilities.getRow(i).argMax().getInt(0);
+            histogram[predicted]++;
+            if (predicted == states.get(i).classLabel()) {
+                agree++;
+            }
+        }
+        double distance = FrechetDistance.between(FrechetDistance.Gaussian.fit(eval(classifier, images)), testFeatures);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("sampler", sampler.wireName());
+        result.put("steps", steps);
+        result.put("count", count);
+        result.put("frechet", round(distance));
+        result.put("frechetOverFloor", round(distance / floor));
+        result.put("classShares", Arrays.stream(histogram).mapToObj(h -> round((double) h / count)).toList());
+        if (conditional) {
+            result.put("guidance", guidance);
+            result.put("agreement", round((double) agree / count));
+        }
+        result.put("imagesPerSecond", round(count / seconds));
+        line("%-9s N=%d: Fréchet %.3f (%.2f× floor), class shares %s%s, %.2f images/s", name, count, distance,
+                distance / floor, result.get("classShares"),
+                conditional ? String.format(Locale.ROOT, ", agreement %.3f at guidance %.1f", (double) agree / count, guidance)
+                        : "", count / seconds);
+        return result;
+    }
+
+    private Map<String, Object> nll(float[][] images, long seed) {
+        BoundEvaluator evaluator = new BoundEvaluator(model.denoiser(), model.process(), VarianceType.BETA);
+        ProgressBar progress = new ProgressBar((long) model.process().timesteps() * ((images.length + batch - 1) / batch),
+                "timesteps", System.err);
+        BoundEvaluator.Result r = evaluator.evaluate(images, seed, batch, t -> progress.step());
+        progress.finish();
+        line("test NLL bound %.3f bits/dim on %d test images (prior %.4f, decoder %.3f)", r.nllBitsPerDim(),
+                r.images(), r.priorBitsPerDim(), r.decoderBitsPerDim());
+        return Map.of("images", r.images(), "bitsPerDim", round(r.nllBitsPerDim()), "priorBitsPerDim",
+                round(r.priorBitsPerDim()), "decoderBitsPerDim", round(r.decoderBitsPerDim()));
+    }
+
+    private static Classifier classifier(Path modelDir, TrainingSet train, TrainingSet test) throws IOException {
+        Path file = modelDir.resolve(Classifier.FILE_NAME);
+        if (Files.exists(file)) {
+            return Classifier.load(file);
+        }
+        System.err.println("no " + file + ": training the classifier first");
+        Classifier classifier = Classifier.train(train.images(), train.labels(), train.classes(), 3, 0, System.err);
+        System.err.printf("classifier test accuracy %.4f%n", classifier.accuracy(test.images(), test.labels()));
+        Files.createDirectories(modelDir);
+        classifier.save(file);
+        return classifier;
+    }
+
+    /** Penultimate features of {@code images}, in chunks to bound memory. */
+    private static float[][] eval(Classifier classifier, float[][] images) {
+        float[][] out = new float[images.length][];
+        for (int from = 0; from < images.length; from += 1000) {
+            int size = Math.min(1000, images.length - from);
+            INDArray f = classifier.features(Classifier.toInput(Arrays.copyOfRange(images, from, from + size)));
+            for (int i = 0; i < size; i++) {
+                out[from + i] = f.getRow(i).toFloatVector();
+            }
+        }
+        return out;
+    }
+
+    /** {@code n} rows chosen without replacement by {@code seed}. */
+    private static float[][] subset(float[][] rows, int n, long seed) {
+        int[] order = new SplittableRandom(seed).ints(0, rows.length).distinct().limit(Math.min(n, rows.length)).toArray();
+        return Arrays.stream(order).mapToObj(i -> rows[i]).toArray(float[][]::new);
+    }
+
+    /** A sample as it would be stored: rounded to 8 bits, back on the [-1, 1] scale. */
+    private static float[] quantize(float[] x) {
+        float[] out = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = Math.round(Math.max(-1, Math.min(1, x[i])) * 127.5f + 127.5f) / 127.5f - 1f;
+        }
+        return out;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1e4) / 1e4;
+    }
+
+    private void line(String format, Object... args) {
+        String line = String.format(Locale.ROOT, format, args);
+        System.out.println(line);
+        report.add(line);
+    }
+}
