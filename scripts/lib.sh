@@ -13,6 +13,10 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
 }
 
+# ND4J's oneDNN build for this CPU: AVX-512 by default, the avx2 profile where the CPU lacks it.
+MVN_PROFILES=()
+if ! grep -q avx512f /proc/cpuinfo 2>/dev/null; then MVN_PROFILES=(-Pavx2); fi
+
 ensure_tools() {
   local missing=()
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
@@ -32,8 +36,8 @@ ensure_build() {
     return
   fi
   echo "building (mvn install -DskipTests) ..." >&2
-  (cd "$ROOT" && mvn -B -q -Dstyle.color=never install -DskipTests >&2)
-  (cd "$ROOT" && mvn -B -q -Dstyle.color=never -pl infra/stack dependency:build-classpath -Dmdep.outputFile="$CLASSPATH_FILE" >&2)
+  (cd "$ROOT" && mvn -B -q -Dstyle.color=never "${MVN_PROFILES[@]}" install -DskipTests >&2)
+  (cd "$ROOT" && mvn -B -q -Dstyle.color=never "${MVN_PROFILES[@]}" -pl infra/stack dependency:build-classpath -Dmdep.outputFile="$CLASSPATH_FILE" >&2)
   touch "$stamp"
 }
 

@@ -38,6 +38,9 @@ public final class EvalCli {
     public static final String USAGE = "eval --model DIR [--count N] [--runs ddim50,ddpm1000,cond] [--guidance G]"
             + " [--nll-images K] [--seed S] [--batch B] [--report FILE]";
 
+    /** Three epochs reached 89.1% test accuracy, short of the 90% the issue asks for. */
+    private static final int CLASSIFIER_EPOCHS = 6;
+
     private final LoadedModel model;
     private final Classifier classifier;
     private final FrechetDistance.Gaussian testFeatures;
@@ -160,7 +163,7 @@ public final class EvalCli {
             return Classifier.load(file);
         }
         System.err.println("no " + file + ": training the classifier first");
-        Classifier classifier = Classifier.train(train.images(), train.labels(), train.classes(), 3, 0, System.err);
+        Classifier classifier = Classifier.train(train.images(), train.labels(), train.classes(), CLASSIFIER_EPOCHS, 0, System.err);
         System.err.printf("classifier test accuracy %.4f%n", classifier.accuracy(test.images(), test.labels()));
         Files.createDirectories(modelDir);
         classifier.save(file);
