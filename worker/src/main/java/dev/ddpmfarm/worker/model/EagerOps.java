@@ -44,9 +44,19 @@ final class EagerOps implements UNet.Ops<INDArray> {
         return Kernels.silu(x);
     }
 
+    /**
+     * A dense layer computed as a 1×1 convolution of {@code [N, in, 1, 1]}: oneDNN's convolution gives every row the
+     * same bits whatever the batch size, while {@code x.mmul(w)} (OpenBLAS sgemm) rounded a row differently depending
+     * on how many rows shared the call (up to 1e-5), so a sample's ε depended on its batch companions. Training keeps
+     * the faster gemm of {@link Kernels#dense}.
+     */
     @Override
     public INDArray dense(INDArray x, String name, int in, int out) {
-        return Kernels.dense(x, param(name + ".w"), param(name + ".b"));
+        long n = x.size(0);
+        Conv2DConfig config = Conv2DConfig.builder().kH(1).kW(1).sH(1).sW(1).pH(0).pW(0)
+                .paddingMode(PaddingMode.VALID).dataFormat("NCHW").build();
+        return Nd4j.cnn().conv2d(x.reshape(n, in, 1, 1), param(name + ".w").reshape(1, 1, in, out), param(name + ".b"),
+                config).reshape(n, out);
     }
 
     @Override

@@ -64,29 +64,50 @@ class BatchSamplerTest {
         float[] alone = sampler.run(List.of(target), 1, StepListener.NONE).get(0).x();
 
         List<SampleState> mixed = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 20; i++) {
             mixed.add(start("b", i, DDIM_4, Denoiser.NO_CLASS, 1));
-            mixed.add(start("c", i, DDPM_7, i, i % 2 == 0 ? 3.0 : 1));
+            mixed.add(start("c", i, DDPM_7, i % 10, i % 2 == 0 ? 3.0 : 1));
         }
-        mixed.add(4, target);
-        Set<String> companions = new HashSet<>();
+        mixed.add(24, target);
+        int[] calls = {0};
+        Denoiser counting = new Denoiser() {
+            @Override
+            public INDArray predictEps(INDArray xt, int[] t, int[] classes) {
+                calls[0]++;
+                return model.predictEps(xt, t, classes);
+            }
+
+            @Override
+            public int[] imageShape() {
+                return model.imageShape();
+            }
+
+            @Override
+            public int numClasses() {
+                return model.numClasses();
+            }
+
+            @Override
+            public int timesteps() {
+                return model.timesteps();
+            }
+        };
+        Map<Integer, List<StepResult>> byCall = new LinkedHashMap<>();
+        List<SampleState> results = new BatchSampler(counting).run(mixed, 24,
+                result -> byCall.computeIfAbsent(calls[0], c -> new ArrayList<>()).add(result));
+        assertArrayEquals(alone, results.get(24).x());
         Set<Integer> batchSizes = new HashSet<>();
-        List<SampleState> active = new ArrayList<>();
-        List<SampleState> results = sampler.run(mixed, 6, result -> {
-            if (result.sample().job().equals("a")) {
-                companions.addAll(active.stream().map(s -> s.job() + s.index() + "@" + s.position()).toList());
-                batchSizes.add(active.size());
-            }
-            active.add(result.sample());
-            if (active.size() > 12) {
-                active.remove(0);
-            }
-        });
-        assertArrayEquals(alone, results.get(4).x());
+        Set<Integer> companionTimesteps = new HashSet<>();
+        byCall.values().stream().filter(batch -> batch.stream().anyMatch(r -> r.sample().job().equals("a")))
+                .forEach(batch -> {
+                    batchSizes.add(batch.size());
+                    batch.forEach(r -> companionTimesteps.add(r.timestep()));
+                });
         assertTrue(batchSizes.size() > 1, "the target must have shared batches of different sizes: " + batchSizes);
-        assertTrue(companions.size() > 5, "the target must have met samples at other steps: " + companions);
+        assertTrue(companionTimesteps.size() > 10, "the target must have met samples at other timesteps: "
+                + companionTimesteps);
         assertTrue(results.stream().allMatch(SampleState::done));
-        assertEquals("c", results.get(10).job(), "results come back in the order of the input");
+        assertEquals("c", results.get(26).job(), "results come back in the order of the input");
     }
 
     @Test
