@@ -41,7 +41,7 @@ final class Kernels {
         INDArray y = Nd4j.createUninitialized(x.dataType(), x.shape(), 'c');
         FloatBuffer in = floats(x);
         FloatBuffer out = floats(y);
-        IntStream.range(0, n * groups).parallel().forEach(ng -> {
+        groups(n * groups, perGroup).forEach(ng -> {
             float[] v = new float[perGroup];
             in.get(ng * perGroup, v);
             double mean = sum(v) / perGroup;
@@ -66,6 +66,15 @@ final class Kernels {
             }
         });
         return y;
+    }
+
+    /**
+     * The (sample, group) indices, in parallel when there is enough work to pay for the fork-join hand-off (at
+     * batch 1 the hand-off cost more than the normalisation itself).
+     */
+    private static IntStream groups(int count, int perGroup) {
+        IntStream indices = IntStream.range(0, count);
+        return (long) count * perGroup >= 1 << 16 ? indices.parallel() : indices;
     }
 
     /** Σv with independent partial sums, so the loop pipelines instead of waiting on one accumulator. */
@@ -106,7 +115,7 @@ final class Kernels {
         FloatBuffer gx = floats(dx);
         float[][] partialGamma = new float[n * groups][cpg];
         float[][] partialBeta = new float[n * groups][cpg];
-        IntStream.range(0, n * groups).parallel().forEach(ng -> {
+        groups(n * groups, perGroup).forEach(ng -> {
             float[] xhat = new float[perGroup];
             float[] g = new float[perGroup];
             in.get(ng * perGroup, xhat);
