@@ -5,108 +5,122 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.SplittableRandom;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
-import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.activations.Activation;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.TrainingConfig;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Pooling2DConfig;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.ViewIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.weightinit.impl.XavierInitScheme;
 
 /**
- * The project's Fashion-MNIST classifier (DL4J): two 3×3 conv + max-pool stages and a 128-wide dense layer whose
- * activations are the features of the Fréchet distance. It judges generated samples (class histogram, agreement
- * with the requested class, {@code minConfidence} filtering). Images are {@code [N, 1, 28, 28]} on the data scale
- * [-1, 1] used everywhere in the project.
+ * The project's Fashion-MNIST classifier, a SameDiff graph: two 3×3 conv + ReLU + 2×2 max-pool stages and a
+ * 128-wide dense layer whose activations ({@code features}) are the feature space of the Fréchet distance, then a
+ * softmax over the classes. It judges generated samples (class histogram, agreement with the requested class,
+ * {@code minConfidence}). Images are {@code [N, 1, 28, 28]} on the project's data scale [-1, 1].
+ * (DL4J's own {@code ConvolutionLayer} took the im2col path here and trained at under 300 images/s.)
  */
 public final class Classifier {
-    public static final String FILE_NAME = "classifier.zip";
-    private static final int FEATURE_LAYER = 4;
+    public static final String FILE_NAME = "classifier.fb";
+    private static final String INPUT = "x";
+    private static final String LABEL = "label";
+    private static final String FEATURES = "features";
+    private static final String PROBABILITIES = "probabilities";
+    private static final int BATCH = 128;
 
-    private final MultiLayerNetwork net;
+    private final SameDiff sd;
 
-    private Classifier(MultiLayerNetwork net) {
-        this.net = net;
+    private Classifier(SameDiff sd) {
+        this.sd = sd;
     }
 
-    static MultiLayerConfiguration configuration(int classes, long seed) {
-        return new NeuralNetConfiguration.Builder()
-                .seed(seed)
-                .updater(new Adam(1e-3))
-                .weightInit(WeightInit.RELU)
-                .l2(1e-4)
-                .list()
-                .layer(new ConvolutionLayer.Builder(3, 3).nOut(32).convolutionMode(
-                        org.deeplearning4j.nn.conf.ConvolutionMode.Same).activation(Activation.RELU).build())
-                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new ConvolutionLayer.Builder(3, 3).nOut(64).convolutionMode(
-                        org.deeplearning4j.nn.conf.ConvolutionMode.Same).activation(Activation.RELU).build())
-                .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new DenseLayer.Builder().nOut(128).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes).dropOut(0.5)
-                        .activation(Activation.SOFTMAX).build())
-                .setInputType(InputType.convolutional(28, 28, 1))
-                .build();
+    static SameDiff graph(int classes, long seed) {
+        Nd4j.getRandom().setSeed(seed);
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.placeHolder(INPUT, DataType.FLOAT, -1, 1, 28, 28);
+        SDVariable label = sd.placeHolder(LABEL, DataType.FLOAT, -1, classes);
+        SDVariable h = convReluPool(sd, x, "conv1", 1, 32);
+        h = convReluPool(sd, h, "conv2", 32, 64);
+        h = h.reshape(-1, 64 * 7 * 7);
+        SDVariable features = sd.nn().relu(FEATURES, dense(sd, h, "dense", 64 * 7 * 7, 128), 0);
+        SDVariable logits = dense(sd, features, "out", 128, classes);
+        sd.nn().softmax(PROBABILITIES, logits, 1);
+        sd.loss().softmaxCrossEntropy("loss", label, logits, null);
+        return sd;
     }
 
-    /** Trains a fresh classifier with Adam, batch 128, reshuffling every epoch. */
+    private static SDVariable convReluPool(SameDiff sd, SDVariable x, String name, int in, int out) {
+        SDVariable w = sd.var(name + ".w", new XavierInitScheme('c', 9 * in, 9 * out), DataType.FLOAT, 3, 3, in, out);
+        SDVariable b = sd.zero(name + ".b", DataType.FLOAT, out).convertToVariable();
+        Conv2DConfig conv = Conv2DConfig.builder().kH(3).kW(3).sH(1).sW(1).pH(1).pW(1).paddingMode(PaddingMode.VALID)
+                .dataFormat("NCHW").build();
+        SDVariable h = sd.nn().relu(sd.cnn().conv2d(x, w, b, conv), 0);
+        return sd.cnn().maxPooling2d(h, Pooling2DConfig.builder().kH(2).kW(2).sH(2).sW(2).isNHWC(false).build());
+    }
+
+    /** {@code x·w + b}; never {@code sd.nn().linear}, which returned wrong values under memory reuse (PLATFORM-NOTES). */
+    private static SDVariable dense(SameDiff sd, SDVariable x, String name, int in, int out) {
+        SDVariable w = sd.var(name + ".w", new XavierInitScheme('c', in, out), DataType.FLOAT, in, out);
+        SDVariable b = sd.zero(name + ".b", DataType.FLOAT, out).convertToVariable();
+        return x.mmul(w).add(b);
+    }
+
+    /** Trains a fresh classifier with Adam (1e-3), batch 128, reshuffling every epoch. */
     public static Classifier train(float[][] images, int[] labels, int classes, int epochs, long seed, PrintStream log) {
-        MultiLayerNetwork net = new MultiLayerNetwork(configuration(classes, seed));
-        net.init();
-        int batch = 128;
+        SameDiff sd = graph(classes, seed);
+        sd.setTrainingConfig(TrainingConfig.builder().updater(new Adam(1e-3)).l2(1e-4)
+                .dataSetFeatureMapping(INPUT).dataSetLabelMapping(LABEL).build());
         int[] order = new int[images.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
+        Arrays.setAll(order, i -> i);
         SplittableRandom random = new SplittableRandom(seed);
         for (int epoch = 1; epoch <= epochs; epoch++) {
             shuffle(order, random);
-            long start = System.nanoTime();
-            for (int from = 0; from < order.length; from += batch) {
-                int size = Math.min(batch, order.length - from);
-                float[][] x = new float[size][];
-                int[] y = new int[size];
-                for (int j = 0; j < size; j++) {
-                    x[j] = images[order[from + j]];
-                    y[j] = labels[order[from + j]];
-                }
-                net.fit(new DataSet(toInput(x), oneHot(y, classes)));
+            float[][] x = new float[order.length][];
+            int[] y = new int[order.length];
+            for (int j = 0; j < order.length; j++) {
+                x[j] = images[order[j]];
+                y[j] = labels[order[j]];
             }
-            log.printf("classifier epoch %d/%d: loss %.4f, %.0f images/s%n", epoch, epochs, net.score(),
+            long start = System.nanoTime();
+            sd.fit(new ViewIterator(new DataSet(toInput(x), oneHot(y, classes)), BATCH), 1);
+            log.printf("classifier epoch %d/%d: %.0f images/s%n", epoch, epochs,
                     order.length / ((System.nanoTime() - start) / 1e9));
         }
-        return new Classifier(net);
+        return new Classifier(sd);
     }
 
     public static Classifier load(Path file) throws IOException {
-        return new Classifier(ModelSerializer.restoreMultiLayerNetwork(file.toFile(), false));
+        try {
+            return new Classifier(SameDiff.fromFlatFile(file.toFile()));
+        } catch (Exception e) {
+            throw new IOException("cannot read the classifier " + file + ": " + e.getMessage(), e);
+        }
     }
 
-    /** Writes the network (without updater state) atomically. */
+    /** Writes the graph and its weights (without updater state) atomically. */
     public void save(Path file) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        ModelSerializer.writeModel(net, tmp.toFile(), false);
+        sd.asFlatFile(tmp.toFile(), false);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Class probabilities {@code [N, classes]}. */
     public INDArray probabilities(INDArray images) {
-        return net.output(images, false);
+        return sd.output(Map.of(INPUT, images), PROBABILITIES).get(PROBABILITIES);
     }
 
     /** Penultimate-layer activations {@code [N, 128]}: the Fréchet distance's feature space. */
     public INDArray features(INDArray images) {
-        return net.feedForwardToLayer(FEATURE_LAYER, images, false).get(FEATURE_LAYER + 1);
+        return sd.output(Map.of(INPUT, images), FEATURES).get(FEATURES);
     }
 
     /** Fraction of {@code images} whose most probable class is their label. */
@@ -114,8 +128,7 @@ public final class Classifier {
         int correct = 0;
         for (int from = 0; from < images.length; from += 1000) {
             int size = Math.min(1000, images.length - from);
-            float[][] x = java.util.Arrays.copyOfRange(images, from, from + size);
-            INDArray predicted = probabilities(toInput(x)).argMax(1);
+            INDArray predicted = probabilities(toInput(Arrays.copyOfRange(images, from, from + size))).argMax(1);
             for (int j = 0; j < size; j++) {
                 if (predicted.getInt(j) == labels[from + j]) {
                     correct++;
@@ -125,7 +138,7 @@ public final class Classifier {
         return (double) correct / images.length;
     }
 
-    /** Rows of flattened 28×28 images → {@code [N, 1, 28, 28]}. */
+    /** Rows of flattened square images → {@code [N, 1, H, W]}. */
     public static INDArray toInput(float[][] images) {
         int d = images[0].length;
         float[] flat = new float[images.length * d];
@@ -137,7 +150,7 @@ public final class Classifier {
     }
 
     private static INDArray oneHot(int[] labels, int classes) {
-        INDArray y = Nd4j.zeros(labels.length, classes);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, labels.length, classes);
         for (int i = 0; i < labels.length; i++) {
             y.putScalar(i, labels[i], 1.0);
         }
