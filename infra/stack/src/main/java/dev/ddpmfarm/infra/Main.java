@@ -1,5 +1,6 @@
 package dev.ddpmfarm.infra;
 
+import dev.ddpmfarm.gateway.cli.ClientCli;
 import dev.ddpmfarm.worker.cli.BenchCli;
 import dev.ddpmfarm.worker.cli.EvalCli;
 import dev.ddpmfarm.worker.cli.SampleCli;
@@ -20,6 +21,9 @@ public final class Main {
     record Command(String usage, EntryPoint entryPoint) {
     }
 
+    private static final Map<String, String> CLIENT_USAGE = Map.of("submit", " '<json>' [--wait]", "watch", " ID",
+            "get", " ID --out DIR");
+
     static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
@@ -27,10 +31,23 @@ public final class Main {
                 TrainCli::main));
         COMMANDS.put("sample", new Command(SampleCli.USAGE, SampleCli::main));
         COMMANDS.put("eval", new Command(EvalCli.USAGE, EvalCli::main));
+        COMMANDS.put("gateway", new Command("gateway   (configured by FARM_* variables: Kafka, S3, port, API keys)",
+                GatewayCommand::main));
+        for (String client : new String[] {"submit", "watch", "get"}) {
+            COMMANDS.put(client, new Command(client + CLIENT_USAGE.get(client), args -> clientCommand(client, args)));
+        }
         COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE]", BenchCli::main));
     }
 
     private Main() {
+    }
+
+    /** The HTTP client commands (FARM_URL, FARM_API_KEY); their exit status is the process's. */
+    private static void clientCommand(String name, String[] args) {
+        String[] withName = new String[args.length + 1];
+        withName[0] = name;
+        System.arraycopy(args, 0, withName, 1, args.length);
+        ClientCli.main(withName);
     }
 
     public static void main(String[] args) throws Exception {
