@@ -8,6 +8,7 @@ import dev.ddpmfarm.common.wire.JobEvent;
 import dev.ddpmfarm.common.wire.Topics;
 import dev.ddpmfarm.common.wire.Wire;
 import dev.ddpmfarm.common.wire.WireMessage;
+import dev.ddpmfarm.embedded.EmbeddedKafka;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

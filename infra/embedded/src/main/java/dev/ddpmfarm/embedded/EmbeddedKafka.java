@@ -1,13 +1,13 @@
-package dev.ddpmfarm.gateway;
+package dev.ddpmfarm.embedded;
 
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 
 /**
- * A real single-node KRaft broker in the test JVM (PLATFORM-NOTES, Kafka): internal topics need replication 1 or
- * consumer groups and transactions stall.
+ * A real single-node KRaft broker (combined controller and broker) in this JVM, on a loopback port, through Kafka's
+ * own test kit (PLATFORM-NOTES, Kafka): internal topics need replication 1 or consumer groups and transactions stall.
  */
-final class EmbeddedKafka implements AutoCloseable {
+public final class EmbeddedKafka implements AutoCloseable {
     private final KafkaClusterTestKit cluster;
     private boolean closed;
 
@@ -15,7 +15,7 @@ final class EmbeddedKafka implements AutoCloseable {
         this.cluster = cluster;
     }
 
-    static EmbeddedKafka start() throws Exception {
+    public static EmbeddedKafka start() throws Exception {
         KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder().setCombined(true)
                 .setNumBrokerNodes(1).setNumControllerNodes(1).build())
                 .setConfigProp("offsets.topic.replication.factor", "1")
@@ -31,7 +31,7 @@ final class EmbeddedKafka implements AutoCloseable {
         return new EmbeddedKafka(cluster);
     }
 
-    String bootstrap() {
+    public String bootstrap() {
         return cluster.bootstrapServers();
     }
 
