@@ -19,7 +19,7 @@ import java.util.List;
         @JsonSubTypes.Type(value = GenerateRequest.class, name = "generate"),
         @JsonSubTypes.Type(value = ProgressiveRequest.class, name = "progressive"),
         @JsonSubTypes.Type(value = RateDistortionRequest.class, name = "rate-distortion")})
-public sealed interface JobRequest permits GenerateRequest, ProgressiveRequest, RateDistortionRequest {
+public sealed interface JobRequest permits GenerateRequest, ImageJobRequest {
 
     /** The model used when a request names none: the shipped model (SPEC §3, §7). */
     String DEFAULT_MODEL = "fashion-mnist";

@@ -17,7 +17,7 @@ import java.util.List;
  * @param priority           0 … 9; default 5
  */
 public record ProgressiveRequest(String model, InputSpec input, List<Integer> timesteps, Integer samplesPerTimestep,
-                                 Long seed, Integer priority) implements JobRequest {
+                                 Long seed, Integer priority) implements ImageJobRequest {
 
     public static final int MAX_INPUTS = 100;
     public static final int MAX_TIMESTEPS = 64;
@@ -49,16 +49,6 @@ public record ProgressiveRequest(String model, InputSpec input, List<Integer> ti
     @Override
     public JobType type() {
         return JobType.PROGRESSIVE;
-    }
-
-    @Override
-    public int sampleCount() {
-        return input.size();
-    }
-
-    @Override
-    public boolean shardable() {
-        return false;
     }
 
     @Override

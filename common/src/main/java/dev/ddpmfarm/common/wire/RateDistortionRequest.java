@@ -15,7 +15,7 @@ import java.util.List;
  * @param priority  0 … 9; default 5
  */
 public record RateDistortionRequest(String model, InputSpec input, TimestepSelection timesteps, Long seed,
-                                    Integer priority) implements JobRequest {
+                                    Integer priority) implements ImageJobRequest {
 
     public static final int MAX_INPUTS = InputSpec.MAX_IMAGES;
 
@@ -35,16 +35,6 @@ public record RateDistortionRequest(String model, InputSpec input, TimestepSelec
     @Override
     public JobType type() {
         return JobType.RATE_DISTORTION;
-    }
-
-    @Override
-    public int sampleCount() {
-        return input.size();
-    }
-
-    @Override
-    public boolean shardable() {
-        return false;
     }
 
     @Override
