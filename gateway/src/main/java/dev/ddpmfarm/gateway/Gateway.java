@@ -11,10 +11,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.util.List;
 import java.util.HashMap;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,12 +65,25 @@ public final class Gateway {
         });
     }
 
-    /** Creates the farm's topics when missing; returns the partition count of {@link Topics#JOBS}. */
+    /**
+     * Creates the farm's topics when missing; returns the partition count of {@link Topics#JOBS}. A topic just created
+     * can be unknown to the broker's metadata for a moment, so the describe is retried for up to ten seconds.
+     */
     private static int jobPartitions(FarmConfig config) throws Exception {
         try (Admin admin = KafkaClients.admin(config, "farm-gateway-admin")) {
             FarmTopics.ensure(admin, config.get(FarmConfig.KAFKA_REPLICATION));
-            return admin.describeTopics(List.of(Topics.JOBS)).allTopicNames().get().get(Topics.JOBS).partitions()
-                    .size();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (true) {
+                try {
+                    return admin.describeTopics(List.of(Topics.JOBS)).allTopicNames().get().get(Topics.JOBS)
+                            .partitions().size();
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(100);
+                }
+            }
         }
     }
 
