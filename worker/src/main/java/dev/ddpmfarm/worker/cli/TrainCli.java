@@ -8,7 +8,6 @@ import dev.ddpmfarm.worker.model.UNetModel;
 import dev.ddpmfarm.worker.model.UNetParameters;
 import dev.ddpmfarm.worker.train.Trainer;
 import dev.ddpmfarm.worker.train.TrainingSet;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -70,6 +69,7 @@ public final class TrainCli {
         System.out.printf("wrote %s at step %d (epoch %.2f)%n", out, trainer.step(), trainer.step() / trainer.stepsPerEpoch());
     }
 
+    /** Writes the EMA weights and a card whose quality is empty: numbers measured on older weights would mislead. */
     static void export(Trainer trainer, Path out, String dataName, List<String> classNames, int batch, long seed) {
         UNetModel ema = trainer.emaModel();
         Map<String, Object> training = new LinkedHashMap<>();
@@ -78,11 +78,9 @@ public final class TrainCli {
         training.put("epochs", trainer.step() / trainer.stepsPerEpoch());
         training.put("batchSize", batch);
         training.put("seed", seed);
-        Map<String, Object> quality = Files.exists(out.resolve(ModelCard.FILE_NAME))
-                ? ModelCard.read(out).quality() : Map.of();
         UNetConfig cfg = ema.config();
         new ModelCard(out.getFileName().toString(), ema.imageShape(), ema.timesteps(), BetaSchedule.LINEAR.wireName(),
-                classNames, UNetModel.architectureMap(cfg), UNetParameters.count(cfg), training, quality)
+                classNames, UNetModel.architectureMap(cfg), UNetParameters.count(cfg), training, Map.of())
                 .write(out);
         ema.saveWeights(out);
     }
