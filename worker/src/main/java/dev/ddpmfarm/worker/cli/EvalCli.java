@@ -10,6 +10,7 @@ import dev.ddpmfarm.worker.eval.BoundEvaluator;
 import dev.ddpmfarm.worker.eval.Classifier;
 import dev.ddpmfarm.worker.model.Denoiser;
 import dev.ddpmfarm.worker.model.LoadedModel;
+import dev.ddpmfarm.worker.output.Uint8Image;
 import dev.ddpmfarm.worker.sampling.BatchSampler;
 import dev.ddpmfarm.worker.sampling.SampleState;
 import dev.ddpmfarm.worker.train.TrainingSet;
@@ -194,7 +195,7 @@ public final class EvalCli {
     private static float[] quantize(float[] x) {
         float[] out = new float[x.length];
         for (int i = 0; i < x.length; i++) {
-            out[i] = Math.round(Math.max(-1, Math.min(1, x[i])) * 127.5f + 127.5f) / 127.5f - 1f;
+            out[i] = Uint8Image.toUint8(x[i]) / 127.5f - 1f;
         }
         return out;
     }
