@@ -32,13 +32,22 @@ public final class EmbeddedS3 implements AutoCloseable {
 
     /** Starts a server on {@code 127.0.0.1:port} (0 picks a free port) with fresh random credentials. */
     public static EmbeddedS3 start(Path dir, int port) throws Exception {
+        return start(dir, port, "farm" + randomHex(8), randomHex(20));
+    }
+
+    /**
+     * Starts a server on {@code 127.0.0.1:port} (0 picks a free port) that accepts requests signed with
+     * {@code accessKey} and {@code secretKey}. Buckets and objects already under {@code dir} are served as they are.
+     */
+    public static EmbeddedS3 start(Path dir, int port, String accessKey, String secretKey) throws Exception {
+        if (accessKey.isEmpty() || secretKey.isEmpty()) {
+            throw new IllegalArgumentException("the S3 server needs an access key and a secret key");
+        }
         Files.createDirectories(dir);
         Properties properties = new Properties();
         properties.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
         BlobStoreContext context = ContextBuilder.newBuilder("filesystem").overrides(properties)
                 .buildView(BlobStoreContext.class);
-        String accessKey = "farm" + randomHex(8);
-        String secretKey = randomHex(20);
         S3Proxy proxy = S3Proxy.builder()
                 .blobStore(context.getBlobStore())
                 .endpoint(URI.create("http://127.0.0.1:" + port))

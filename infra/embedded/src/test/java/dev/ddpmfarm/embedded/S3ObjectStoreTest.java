@@ -76,6 +76,23 @@ class S3ObjectStoreTest {
     }
 
     @Test
+    @DisplayName("a server started again on the same directory with the same credentials serves the stored objects")
+    void restart(@TempDir Path own) throws Exception {
+        byte[] data = "kept".getBytes(StandardCharsets.UTF_8);
+        int port;
+        try (EmbeddedS3 first = EmbeddedS3.start(own, 0, "farmkey", "farmsecret")) {
+            port = first.endpoint().getPort();
+            S3ObjectStore.connect(first.endpoint(), "farmkey", "farmsecret", "us-east-1", "farm")
+                    .put("a/b.bin", data, "application/octet-stream");
+        }
+        try (EmbeddedS3 second = EmbeddedS3.start(own, port, "farmkey", "farmsecret")) {
+            assertEquals(port, second.endpoint().getPort());
+            assertArrayEquals(data, S3ObjectStore.connect(second.endpoint(), "farmkey", "farmsecret", "us-east-1",
+                    "farm").get("a/b.bin").orElseThrow());
+        }
+    }
+
+    @Test
     @DisplayName("wrong credentials are a permanent error; an unreachable server is a retriable one")
     void errors() throws Exception {
         StoreException denied = assertThrows(StoreException.class,

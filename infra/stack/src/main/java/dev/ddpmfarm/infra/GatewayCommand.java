@@ -22,9 +22,7 @@ public final class GatewayCommand {
             throw new IllegalArgumentException("gateway takes no arguments: it is configured by FARM_* variables");
         }
         FarmConfig config = FarmConfig.fromEnvironment();
-        S3ObjectStore objects = S3ObjectStore.connect(config.get(FarmConfig.S3_ENDPOINT),
-                config.get(FarmConfig.S3_ACCESS_KEY), config.get(FarmConfig.S3_SECRET_KEY),
-                config.get(FarmConfig.S3_REGION), config.get(FarmConfig.S3_BUCKET));
+        S3ObjectStore objects = S3ObjectStore.connect(config);
         Vertx vertx = Vertx.vertx();
         Gateway gateway = Gateway.start(vertx, config, objects).toCompletionStage().toCompletableFuture().get();
         LOG.info("gateway listening on port {}, Kafka {}, S3 {}", gateway.port(), config.get(FarmConfig.KAFKA_BOOTSTRAP),

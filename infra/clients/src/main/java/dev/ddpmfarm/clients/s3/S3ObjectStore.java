@@ -1,5 +1,6 @@
 package dev.ddpmfarm.clients.s3;
 
+import dev.ddpmfarm.common.config.FarmConfig;
 import dev.ddpmfarm.common.store.ObjectStore;
 import dev.ddpmfarm.common.store.StoreException;
 import io.minio.BucketExistsArgs;
@@ -24,6 +25,7 @@ import java.net.URI;
 import java.net.URLConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -44,6 +46,12 @@ public final class S3ObjectStore implements ObjectStore {
     private S3ObjectStore(MinioClient client, String bucket) {
         this.client = client;
         this.bucket = bucket;
+    }
+
+    /** Connects to the store of {@code FARM_S3_*} and creates its bucket when it does not exist yet. */
+    public static S3ObjectStore connect(FarmConfig config) {
+        return connect(config.get(FarmConfig.S3_ENDPOINT), config.get(FarmConfig.S3_ACCESS_KEY),
+                config.get(FarmConfig.S3_SECRET_KEY), config.get(FarmConfig.S3_REGION), config.get(FarmConfig.S3_BUCKET));
     }
 
     /** Connects to {@code endpoint} and creates {@code bucket} when it does not exist yet. */
@@ -102,7 +110,7 @@ public final class S3ObjectStore implements ObjectStore {
                 String guessed = URLConnection.guessContentTypeFromName(item.objectName());
                 out.add(new ObjectInfo(item.objectName(), item.size(), guessed == null ? DEFAULT_MEDIA_TYPE : guessed));
             }
-            out.sort(java.util.Comparator.comparing(ObjectInfo::key));
+            out.sort(Comparator.comparing(ObjectInfo::key));
             return out;
         });
     }
