@@ -27,15 +27,17 @@ public final class Main {
     static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
-        COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--minutes M] [--epochs E]",
-                TrainCli::main));
-        COMMANDS.put("sample", new Command(SampleCli.USAGE, SampleCli::main));
-        COMMANDS.put("eval", new Command(EvalCli.USAGE, EvalCli::main));
+        COMMANDS.put("up", new Command("up        (the whole farm on this machine; data in FARM_DATA_DIR, default ./data)",
+                UpCommand::main));
         COMMANDS.put("gateway", new Command("gateway   (configured by FARM_* variables: Kafka, S3, port, API keys)",
                 GatewayCommand::main));
         for (String client : new String[] {"submit", "watch", "get"}) {
             COMMANDS.put(client, new Command(client + CLIENT_USAGE.get(client), args -> clientCommand(client, args)));
         }
+        COMMANDS.put("sample", new Command(SampleCli.USAGE, SampleCli::main));
+        COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--minutes M] [--epochs E]",
+                TrainCli::main));
+        COMMANDS.put("eval", new Command(EvalCli.USAGE, EvalCli::main));
         COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE]", BenchCli::main));
     }
 
