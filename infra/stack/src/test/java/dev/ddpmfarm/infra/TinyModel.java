@@ -1,0 +1,37 @@
+package dev.ddpmfarm.infra;
+
+import dev.ddpmfarm.common.diffusion.BetaSchedule;
+import dev.ddpmfarm.common.model.ModelCard;
+import dev.ddpmfarm.worker.model.UNetConfig;
+import dev.ddpmfarm.worker.model.UNetModel;
+import dev.ddpmfarm.worker.model.UNetParameters;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * A random-weight class-conditional U-Net on 8×8 grayscale images (two levels of 8 and 16 channels, T = 1000): a real
+ * model directory (SPEC §7) whose forward pass costs milliseconds, so the end-to-end tests run whole jobs quickly.
+ */
+final class TinyModel {
+    static final String NAME = "tiny";
+    static final int SIZE = 8;
+    static final int CLASSES = 10;
+
+    private TinyModel() {
+    }
+
+    /** Writes the model into {@code modelsDir/tiny} and returns that directory. */
+    static Path write(Path modelsDir) {
+        UNetConfig config = new UNetConfig(1, SIZE, 8, new int[] {1, 2}, 1, new int[] {4}, 4, CLASSES);
+        UNetModel model = UNetModel.initial(config, 1000, 11);
+        Path dir = modelsDir.resolve(NAME);
+        List<String> classNames = IntStream.range(0, CLASSES).mapToObj(c -> "class-" + c).toList();
+        new ModelCard(NAME, model.imageShape(), model.timesteps(), BetaSchedule.LINEAR.wireName(), classNames,
+                UNetModel.architectureMap(config), UNetParameters.count(config), Map.of("data", "none (random weights)"),
+                Map.of()).write(dir);
+        model.saveWeights(dir);
+        return dir;
+    }
+}
