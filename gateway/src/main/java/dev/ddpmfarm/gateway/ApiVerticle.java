@@ -2,6 +2,7 @@ package dev.ddpmfarm.gateway;
 
 import dev.ddpmfarm.common.config.FarmConfig;
 import dev.ddpmfarm.common.model.ModelCard;
+import dev.ddpmfarm.common.model.ModelRegistry;
 import dev.ddpmfarm.common.store.ObjectStore;
 import dev.ddpmfarm.common.store.ObjectStore.ObjectInfo;
 import dev.ddpmfarm.common.wire.Control;

@@ -3,6 +3,7 @@ package dev.ddpmfarm.gateway;
 import dev.ddpmfarm.clients.kafka.FarmTopics;
 import dev.ddpmfarm.clients.kafka.KafkaClients;
 import dev.ddpmfarm.common.config.FarmConfig;
+import dev.ddpmfarm.common.model.ModelRegistry;
 import dev.ddpmfarm.common.store.ObjectStore;
 import dev.ddpmfarm.common.wire.Topics;
 import io.vertx.core.DeploymentOptions;

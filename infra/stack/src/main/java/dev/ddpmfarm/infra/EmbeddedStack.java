@@ -8,6 +8,7 @@ import dev.ddpmfarm.common.config.FarmConfig.ApiKey;
 import dev.ddpmfarm.embedded.EmbeddedKafka;
 import dev.ddpmfarm.embedded.EmbeddedS3;
 import dev.ddpmfarm.gateway.Gateway;
+import dev.ddpmfarm.worker.farm.Worker;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.URI;
@@ -91,6 +92,8 @@ public final class EmbeddedStack implements AutoCloseable {
             running.push(() -> await(vertx.close()));
             Gateway gateway = await(Gateway.start(vertx, effective, objects));
             running.push(() -> await(gateway.close()));
+            Worker worker = await(Worker.deploy(vertx, effective, objects));
+            running.push(() -> await(worker.close()));
             LOG.info("farm up in {} ms", (System.nanoTime() - t0) / 1_000_000);
             return new EmbeddedStack(effective, generated, gateway.port(), running);
         } catch (Exception e) {

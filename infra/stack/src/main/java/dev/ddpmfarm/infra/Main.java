@@ -31,6 +31,8 @@ public final class Main {
                 UpCommand::main));
         COMMANDS.put("gateway", new Command("gateway   (configured by FARM_* variables: Kafka, S3, port, API keys)",
                 GatewayCommand::main));
+        COMMANDS.put("worker", new Command("worker    (configured by FARM_* variables: Kafka, S3, models, batch size)",
+                WorkerCommand::main));
         for (String client : new String[] {"submit", "watch", "get"}) {
             COMMANDS.put(client, new Command(client + CLIENT_USAGE.get(client), args -> clientCommand(client, args)));
         }

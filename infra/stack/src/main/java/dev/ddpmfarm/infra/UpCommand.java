@@ -45,7 +45,6 @@ public final class UpCommand {
             stopped.countDown();
         }, "farm-up-stop"));
         banner(System.out, stack, models);
-        LOG.warn("this build runs no worker yet (issue 3): jobs are accepted and stay queued");
         stopped.await();
     }
 

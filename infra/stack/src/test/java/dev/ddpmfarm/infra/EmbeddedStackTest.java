@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ddpmfarm.common.config.FarmConfig;
 import dev.ddpmfarm.common.wire.JobDocument;
+import dev.ddpmfarm.worker.testing.TinyModel;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -39,6 +39,26 @@ public final class Safetensors {
 
     /** Writes the tensors (sorted by name) and metadata to {@code file}, atomically. */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            write(out, tensors, metadata);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The file's bytes: the tensors (sorted by name) and metadata, e.g. to store them as one object. */
+    public static byte[] encode(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            write(out, tensors, metadata);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static void write(OutputStream out, Map<String, Tensor> tensors, Map<String, String> metadata)
+            throws IOException {
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             header.set("__metadata__", JSON.valueToTree(new TreeMap<>(metadata)));
@@ -55,19 +75,15 @@ public final class Safetensors {
         }
         byte[] json = JSON.writeValueAsBytes(header);
         int padded = (json.length + 7) / 8 * 8;
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
-            out.write(len.array());
-            out.write(json);
-            out.write(" ".repeat(padded - json.length).getBytes(StandardCharsets.US_ASCII));
-            for (Tensor t : sorted.values()) {
-                ByteBuffer data = ByteBuffer.allocate(4 * t.values().length).order(ByteOrder.LITTLE_ENDIAN);
-                data.asFloatBuffer().put(t.values());
-                out.write(data.array());
-            }
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+        out.write(len.array());
+        out.write(json);
+        out.write(" ".repeat(padded - json.length).getBytes(StandardCharsets.US_ASCII));
+        for (Tensor t : sorted.values()) {
+            ByteBuffer data = ByteBuffer.allocate(4 * t.values().length).order(ByteOrder.LITTLE_ENDIAN);
+            data.asFloatBuffer().put(t.values());
+            out.write(data.array());
         }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The {@code __metadata__} map of {@code file}, if it has one. */
@@ -84,19 +100,34 @@ public final class Safetensors {
         }
     }
 
-    /** Reads every tensor of {@code file}, in file order; fails with a clear message on a malformed file. */
-    public static Map<String, Tensor> read(Path file) throws IOException {
-        byte[] all = Files.readAllBytes(file);
-        ByteBuffer buf = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+    /** The {@code __metadata__} map of a safetensors file's bytes (empty map when it has none). */
+    public static Map<String, String> metadata(byte[] all, String file) throws IOException {
+        JsonNode meta = header(all, file).get("__metadata__");
+        return meta == null ? Map.of()
+                : JSON.convertValue(meta, new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() { });
+    }
+
+    private static JsonNode header(byte[] all, String file) throws IOException {
         if (all.length < 8) {
             throw new IOException(file + ": not a safetensors file (shorter than its header length)");
         }
-        long headerLength = buf.getLong(0);
+        long headerLength = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
         if (headerLength < 2 || headerLength > MAX_HEADER || 8 + headerLength > all.length) {
             throw new IOException(file + ": bad safetensors header length " + headerLength);
         }
-        JsonNode header = JSON.readTree(new String(all, 8, (int) headerLength, StandardCharsets.UTF_8));
-        long dataStart = 8 + headerLength;
+        return JSON.readTree(new String(all, 8, (int) headerLength, StandardCharsets.UTF_8));
+    }
+
+    /** Reads every tensor of {@code file}, in file order; fails with a clear message on a malformed file. */
+    public static Map<String, Tensor> read(Path file) throws IOException {
+        return decode(Files.readAllBytes(file), file.toString());
+    }
+
+    /** Reads every tensor of a safetensors file's bytes; {@code file} names it in error messages. */
+    public static Map<String, Tensor> decode(byte[] all, String file) throws IOException {
+        JsonNode header = header(all, file);
+        ByteBuffer buf = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+        long dataStart = 8 + buf.getLong(0);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();

@@ -3,10 +3,8 @@ package dev.ddpmfarm.worker.sampling;
 import dev.ddpmfarm.common.diffusion.KeyedNoise;
 import dev.ddpmfarm.common.diffusion.Scheduler;
 import dev.ddpmfarm.worker.model.Denoiser;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.List;
 
 /**
@@ -79,45 +77,27 @@ public final class BatchSampler {
     }
 
     /**
-     * Runs every sample to completion, keeping up to {@code maxRows} forward rows busy: whenever samples finish, the
-     * next waiting ones join the batch at their own first step (continuous batching). Samples already done are
-     * returned as they are.
+     * Runs every sample to completion in a {@link ContinuousBatch} of up to {@code maxRows} forward rows: whenever
+     * samples finish, the next waiting ones join at their own first step. Samples already done are returned as they
+     * are.
      *
      * @return the final states (x = x_0), in the order of {@code samples}
      */
     public List<SampleState> run(List<SampleState> samples, int maxRows, StepListener listener) {
-        if (maxRows < 1) {
-            throw new IllegalArgumentException("maxRows must be >= 1, got " + maxRows);
-        }
+        ContinuousBatch<Integer> batch = new ContinuousBatch<>(this, maxRows);
         SampleState[] finished = new SampleState[samples.size()];
-        Deque<Integer> waiting = new ArrayDeque<>();
         for (int i = 0; i < samples.size(); i++) {
             if (samples.get(i).done()) {
                 finished[i] = samples.get(i);
             } else {
-                waiting.add(i);
+                batch.add(i, samples.get(i), 0);
             }
         }
-        List<Integer> active = new ArrayList<>();
-        List<SampleState> states = new ArrayList<>();
-        int rows = 0;
-        while (!waiting.isEmpty() || !active.isEmpty()) {
-            while (!waiting.isEmpty() && (active.isEmpty() || rows + samples.get(waiting.peek()).rows() <= maxRows)) {
-                int i = waiting.poll();
-                active.add(i);
-                states.add(samples.get(i));
-                rows += samples.get(i).rows();
-            }
-            List<StepResult> results = step(states);
-            results.forEach(listener::onStep);
-            for (int j = results.size() - 1; j >= 0; j--) {
-                SampleState next = results.get(j).sample();
-                if (next.done()) {
-                    finished[active.remove(j)] = next;
-                    states.remove(j);
-                    rows -= next.rows();
-                } else {
-                    states.set(j, next);
+        while (!batch.isEmpty()) {
+            for (ContinuousBatch.Stepped<Integer> s : batch.step()) {
+                listener.onStep(s.result());
+                if (s.result().sample().done()) {
+                    finished[s.owner()] = s.result().sample();
                 }
             }
         }

@@ -154,6 +154,25 @@ class BatchSamplerTest {
     }
 
     @Test
+    @DisplayName("a continuous batch admits by priority, then arrival, and lets samples join and leave between steps")
+    void continuousBatch() {
+        ContinuousBatch<String> batch = new ContinuousBatch<>(sampler, 2);
+        batch.add("low", start("low", 0, DDIM_4, 1, 1), 1);
+        batch.add("high", start("high", 0, DDIM_4, 1, 1), 9);
+        batch.add("high-later", start("high", 1, DDIM_4, 1, 1), 9);
+        assertEquals(List.of("high", "high-later"), batch.step().stream().map(ContinuousBatch.Stepped::owner).toList());
+        batch.add("guided", start("g", 0, DDIM_4, 1, 3.0), 9);
+        assertEquals(2, batch.remove(o -> o.startsWith("high")).size());
+        assertEquals(List.of("guided"), batch.step().stream().map(ContinuousBatch.Stepped::owner).toList(),
+                "a guided sample takes both rows");
+        int steps = 0;
+        while (!batch.isEmpty()) {
+            steps += batch.step().size();
+        }
+        assertEquals(3 + 4, steps, "guided finishes its 3 remaining steps, then low runs its 4");
+    }
+
+    @Test
     @DisplayName("samples the model cannot take are rejected before the forward pass")
     void rejects() {
         SampleState done = new SampleState("d", 0, 1, DDIM_4, 1, 1, 4, new float[64]);

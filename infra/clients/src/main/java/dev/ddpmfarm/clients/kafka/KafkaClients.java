@@ -9,11 +9,14 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -101,6 +104,28 @@ public final class KafkaClients {
                                                                     Class<T> type) {
         return new KafkaConsumer<>(readerSettings(config, clientId), new StringDeserializer(),
                 new WireDeserializer<>(type));
+    }
+
+    /**
+     * A durable producer of raw values: for records that must keep their exact bytes, such as a task moved to the
+     * dead-letter topic.
+     */
+    public static Producer<String, byte[]> rawProducer(FarmConfig config, String clientId) {
+        Map<String, Object> p = producerSettings(config, clientId);
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        return new KafkaProducer<>(p);
+    }
+
+    /**
+     * A group consumer of raw values, for a caller that parses each record itself, so one it cannot parse can be
+     * dead-lettered with its original bytes. At most {@code maxPollRecords} records per poll.
+     */
+    public static Consumer<String, byte[]> rawConsumer(FarmConfig config, String clientId, String groupId,
+                                                       int maxPollRecords) {
+        Map<String, Object> c = consumerSettings(config, clientId, groupId);
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
+        c.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        return new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
     /** An admin client. */

@@ -1,4 +1,4 @@
-package dev.ddpmfarm.infra;
+package dev.ddpmfarm.worker.testing;
 
 import dev.ddpmfarm.common.diffusion.BetaSchedule;
 import dev.ddpmfarm.common.model.ModelCard;
@@ -12,18 +12,19 @@ import java.util.stream.IntStream;
 
 /**
  * A random-weight class-conditional U-Net on 8×8 grayscale images (two levels of 8 and 16 channels, T = 1000): a real
- * model directory (SPEC §7) whose forward pass costs milliseconds, so the end-to-end tests run whole jobs quickly.
+ * model directory (SPEC §7) whose forward pass costs milliseconds, so the worker and end-to-end tests run whole jobs
+ * quickly. Shared with the other modules' tests through the worker's test jar.
  */
-final class TinyModel {
-    static final String NAME = "tiny";
-    static final int SIZE = 8;
-    static final int CLASSES = 10;
+public final class TinyModel {
+    public static final String NAME = "tiny";
+    public static final int SIZE = 8;
+    public static final int CLASSES = 10;
 
     private TinyModel() {
     }
 
     /** Writes the model into {@code modelsDir/tiny} and returns that directory. */
-    static Path write(Path modelsDir) {
+    public static Path write(Path modelsDir) {
         UNetConfig config = new UNetConfig(1, SIZE, 8, new int[] {1, 2}, 1, new int[] {4}, 4, CLASSES);
         UNetModel model = UNetModel.initial(config, 1000, 11);
         Path dir = modelsDir.resolve(NAME);

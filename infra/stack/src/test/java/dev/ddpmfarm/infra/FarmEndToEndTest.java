@@ -1,0 +1,131 @@
+package dev.ddpmfarm.infra;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ddpmfarm.common.config.FarmConfig;
+import dev.ddpmfarm.common.wire.FrameEvent;
+import dev.ddpmfarm.common.wire.JobDocument;
+import dev.ddpmfarm.common.wire.JobEvent;
+import dev.ddpmfarm.common.wire.JobStatus;
+import dev.ddpmfarm.common.wire.Manifest;
+import dev.ddpmfarm.common.wire.ProgressEvent;
+import dev.ddpmfarm.common.wire.ResultEvent;
+import dev.ddpmfarm.common.wire.StatusEvent;
+import dev.ddpmfarm.worker.testing.TinyModel;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The farm end to end as {@code farm up} runs it (real KRaft broker, real S3 server, gateway, worker, a tiny model),
+ * driven only through HTTP and WebSocket as a user would.
+ */
+class FarmEndToEndTest {
+    private static final String KEY = "acme-key-0123456789";
+    private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G'};
+
+    private static Path dir;
+    private static EmbeddedStack stack;
+    private static FarmClient client;
+
+    @BeforeAll
+    static void up() throws Exception {
+        dir = Files.createTempDirectory("farm-e2e");
+        TinyModel.write(dir.resolve("models"));
+        stack = EmbeddedStack.start(FarmConfig.from(Map.of("FARM_DATA_DIR", dir.resolve("data").toString(),
+                "FARM_MODELS_DIR", dir.resolve("models").toString(), "FARM_HTTP_PORT", "0",
+                "FARM_HTTP_HOST", "127.0.0.1", "FARM_API_KEYS", "acme:" + KEY, "FARM_SHARD_SIZE", "4",
+                "FARM_WORKER_MAX_BATCH", "8")), 0, 0);
+        client = new FarmClient(stack.url(), KEY);
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        stack.close();
+    }
+
+    @Test
+    @DisplayName("a guided generate job streams progress and frames over the WebSocket, then its results download")
+    void generate() throws Exception {
+        JobDocument job = client.submit("{\"type\":\"generate\",\"model\":\"tiny\",\"count\":3,\"sampler\":\"ddpm\","
+                + "\"steps\":20,\"checkpointEvery\":5,\"class\":3,\"guidance\":2,\"seed\":9}");
+        List<JobEvent> events = client.events(job.id()).untilClosed();
+
+        assertEquals(JobStatus.SUCCEEDED, ((StatusEvent) events.get(events.size() - 1)).status());
+        List<Long> seqs = events.stream().map(JobEvent::seq).toList();
+        assertEquals(consecutive(seqs.get(0), seqs.size()), seqs, "seq increases by one");
+        assertTrue(events.stream().anyMatch(e -> e instanceof StatusEvent s && s.status() == JobStatus.RUNNING));
+        assertTrue(events.stream().anyMatch(e -> e instanceof ProgressEvent));
+        List<FrameEvent> frames = events.stream().filter(e -> e instanceof FrameEvent).map(e -> (FrameEvent) e)
+                .toList();
+        assertEquals(List.of(5, 10, 15, 20), frames.stream().map(FrameEvent::step).toList());
+        byte[] first = png(frames.get(0).xt());
+        assertTrue(!Arrays.equals(first, png(frames.get(3).xt())), "x_t changes between frames");
+        png(frames.get(3).x0());
+        assertTrue(events.stream().anyMatch(e -> e instanceof ResultEvent));
+
+        Manifest m = client.manifest(job.id());
+        assertEquals(List.of("grid.png", "samples.npy", "samples/000000.png", "samples/000001.png",
+                "samples/000002.png", "status.json"),
+                m.files().stream().map(Manifest.File::path).sorted().toList());
+        for (Manifest.File f : m.files()) {
+            HttpResponse<byte[]> r = client.download(f.url());
+            assertEquals(200, r.statusCode(), f.path());
+            assertEquals(f.size(), r.body().length, f.path());
+        }
+        JobDocument done = client.job(job.id());
+        assertEquals(JobStatus.SUCCEEDED, done.status());
+        assertEquals(3, done.progress().samplesDone());
+    }
+
+    @Test
+    @DisplayName("a job of three shards runs on the worker shard by shard and lists every sample once")
+    void sharded() throws Exception {
+        JobDocument job = client.submit("{\"type\":\"generate\",\"model\":\"tiny\",\"count\":10,\"sampler\":\"ddim\","
+                + "\"steps\":5,\"seed\":1}");
+        List<JobEvent> events = client.events(job.id()).untilClosed();
+        assertEquals(JobStatus.SUCCEEDED, ((StatusEvent) events.get(events.size() - 1)).status());
+        List<String> samples = client.manifest(job.id()).files().stream().map(Manifest.File::path)
+                .filter(p -> p.startsWith("samples/")).sorted().toList();
+        assertEquals(IntStream.range(0, 10).mapToObj(i -> String.format("samples/%06d.png", i)).toList(), samples);
+    }
+
+    @Test
+    @DisplayName("a running job is cancelled: its status says so and the worker goes on with the next job")
+    void cancel() throws Exception {
+        JobDocument slow = client.submit("{\"type\":\"generate\",\"model\":\"tiny\",\"count\":4,\"steps\":1000,"
+                + "\"seed\":2}");
+        FarmClient.Events events = client.events(slow.id());
+        events.until(JobStatus.RUNNING);
+        assertEquals(202, client.cancel(slow.id()).statusCode());
+        List<JobEvent> rest = events.untilClosed();
+        assertEquals(JobStatus.CANCELLED, ((StatusEvent) rest.get(rest.size() - 1)).status());
+
+        JobDocument next = client.submit("{\"type\":\"generate\",\"model\":\"tiny\",\"count\":1,\"sampler\":\"ddim\","
+                + "\"steps\":3}");
+        List<JobEvent> after = client.events(next.id()).untilClosed();
+        assertEquals(JobStatus.SUCCEEDED, ((StatusEvent) after.get(after.size() - 1)).status());
+    }
+
+    private static byte[] png(String url) throws Exception {
+        HttpResponse<byte[]> r = client.download(url);
+        assertEquals(200, r.statusCode(), url);
+        assertArrayEquals(PNG_MAGIC, Arrays.copyOf(r.body(), 4), url + " is a PNG");
+        return r.body();
+    }
+
+    private static List<Long> consecutive(long from, int n) {
+        return LongStream.range(from, from + n).boxed().toList();
+    }
+}

@@ -1,0 +1,471 @@
+package dev.ddpmfarm.worker.farm;
+
+import dev.ddpmfarm.common.config.FarmConfig;
+import dev.ddpmfarm.common.model.ModelRegistry;
+import dev.ddpmfarm.common.wire.Control;
+import dev.ddpmfarm.common.wire.ControlAction;
+import dev.ddpmfarm.common.wire.ErrorEvent;
+import dev.ddpmfarm.common.wire.FrameEvent;
+import dev.ddpmfarm.common.wire.GenerateRequest;
+import dev.ddpmfarm.common.wire.JobEvent;
+import dev.ddpmfarm.common.wire.JobStatus;
+import dev.ddpmfarm.common.wire.ProgressEvent;
+import dev.ddpmfarm.common.wire.ResultEvent;
+import dev.ddpmfarm.common.wire.StatusEvent;
+import dev.ddpmfarm.common.wire.Task;
+import dev.ddpmfarm.common.wire.Topics;
+import dev.ddpmfarm.common.wire.Wire;
+import dev.ddpmfarm.worker.model.LoadedModel;
+import dev.ddpmfarm.worker.sampling.BatchSampler;
+import dev.ddpmfarm.worker.sampling.ContinuousBatch;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's one thread: pulls tasks from {@code farm.jobs.v1}, runs the samples of every task it holds in one
+ * continuous batch per model, stores checkpoints, frames and results, reports on {@code farm.events.v1}, and commits
+ * a task's offset only once its results are stored and its result event acknowledged (SPEC §5).
+ * <p>
+ * Each turn of the loop: poll tasks (without waiting while there is work), poll cancellations, take one reverse step
+ * for every admitted sample, store what that step completed, commit. A task that fails (a store or model error) is
+ * re-published with its attempt counted and delayed by an exponential backoff, up to {@code FARM_WORKER_MAX_ATTEMPTS}
+ * deliveries; then it is dead-lettered and its job failed with the reason. A record that is not a valid task is
+ * dead-lettered at once. When partitions move to another worker (rebalance, shutdown), the tasks of those partitions
+ * are checkpointed and dropped here; their new owner resumes them.
+ */
+final class SamplingLoop implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(SamplingLoop.class);
+    private static final Duration IDLE_POLL = Duration.ofMillis(200);
+    private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long ACK_TIMEOUT_SECONDS = 30;
+    private static final String REASON_HEADER = Topics.DLQ_REASON_HEADER;
+
+    /** The batch of one model. */
+    private record Slot(LoadedModel model, ContinuousBatch<TaskRun> batch, int[] imageShape, int dims) {
+    }
+
+    /** A redelivered task waiting out its backoff. */
+    private record Delayed(Task task, TopicPartition partition, long offset, long readyAtNanos) {
+    }
+
+    private final Consumer<String, byte[]> tasks;
+    private final Consumer<String, Control> control;
+    private final Producer<String, byte[]> producer;
+    private final ShardStore store;
+    private final ModelRegistry models;
+    private final int maxBatch;
+    private final int maxAttempts;
+    private final long checkpointIntervalNanos;
+    private final OffsetTracker offsets = new OffsetTracker();
+    private final Map<String, Slot> slots = new HashMap<>();
+    private final List<TaskRun> runs = new ArrayList<>();
+    private final List<Delayed> delayed = new ArrayList<>();
+    private final Set<String> cancelled = new HashSet<>();
+    private final WorkerStats stats;
+    private volatile boolean running = true;
+
+    SamplingLoop(FarmConfig config, Consumer<String, byte[]> tasks, Consumer<String, Control> control,
+                 Producer<String, byte[]> producer, ShardStore store, ModelRegistry models, WorkerStats stats) {
+        this.tasks = tasks;
+        this.control = control;
+        this.producer = producer;
+        this.store = store;
+        this.models = models;
+        this.stats = stats;
+        this.maxBatch = config.get(FarmConfig.WORKER_MAX_BATCH);
+        this.maxAttempts = config.get(FarmConfig.WORKER_MAX_ATTEMPTS);
+        this.checkpointIntervalNanos = config.get(FarmConfig.WORKER_CHECKPOINT_INTERVAL).toNanos();
+    }
+
+    /** Asks the loop to stop after its current step; it checkpoints its tasks and leaves the group. */
+    void stop() {
+        running = false;
+        tasks.wakeup();
+    }
+
+    @Override
+    public void run() {
+        List<TopicPartition> controlPartitions = control.partitionsFor(Topics.CONTROL, Duration.ofSeconds(30))
+                .stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        control.assign(controlPartitions);
+        control.seekToBeginning(controlPartitions);
+        tasks.subscribe(List.of(Topics.JOBS), new Rebalance());
+        try {
+            while (running) {
+                turn();
+            }
+        } catch (WakeupException e) {
+            LOG.debug("woken up to stop");
+        } finally {
+            handOver(runs.stream().map(TaskRun::partition).toList());
+            commit();
+        }
+    }
+
+    private void turn() {
+        boolean idle = runs.isEmpty();
+        for (ConsumerRecord<String, byte[]> r : tasks.poll(idle && delayed.isEmpty() ? IDLE_POLL
+                : idle ? Duration.ofMillis(20) : Duration.ZERO)) {
+            accept(r);
+        }
+        pollCancellations();
+        startDelayed();
+        for (Slot slot : slots.values()) {
+            if (!slot.batch().isEmpty()) {
+                step(slot);
+            }
+        }
+        finishCompleted();
+        flowControl();
+        commit();
+    }
+
+    // ---- accepting tasks ----------------------------------------------------------------------------------------
+
+    private void accept(ConsumerRecord<String, byte[]> record) {
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        offsets.received(partition, record.offset());
+        Task task;
+        try {
+            task = Wire.fromBytes(record.value(), Task.class);
+        } catch (IllegalArgumentException e) {
+            deadLetter(record.key(), record.value(), "not a valid task: " + e.getMessage());
+            offsets.finished(partition, record.offset());
+            return;
+        }
+        if (cancelled.contains(task.jobId())) {
+            offsets.finished(partition, record.offset());
+        } else if (task.attempt() > 1) {
+            delayed.add(new Delayed(task, partition, record.offset(), System.nanoTime() + backoffNanos(task.attempt())));
+        } else {
+            start(task, partition, record.offset());
+        }
+    }
+
+    /** 1 s before the second delivery, doubling each time, at most a minute. */
+    static long backoffNanos(int attempt) {
+        return TimeUnit.SECONDS.toNanos(Math.min(60, 1L << Math.min(6, attempt - 2)));
+    }
+
+    private void startDelayed() {
+        long now = System.nanoTime();
+        for (Iterator<Delayed> it = delayed.iterator(); it.hasNext(); ) {
+            Delayed d = it.next();
+            if (now >= d.readyAtNanos()) {
+                it.remove();
+                start(d.task(), d.partition(), d.offset());
+            }
+        }
+    }
+
+    private void start(Task task, TopicPartition partition, long offset) {
+        try {
+            if (!(task.request() instanceof GenerateRequest request)) {
+                giveUp(task, partition, offset, "job type " + task.request().type().wireName()
+                        + " is not run by this worker version");
+                return;
+            }
+            if (store.completed(task)) {
+                LOG.info("job {} shard {}: results already stored, reporting them again", task.jobId(), task.shard());
+                send(ResultEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(),
+                        ShardStore.manifestPath(task)), true);
+                offsets.finished(partition, offset);
+                return;
+            }
+            Slot slot = slot(request.model());
+            TaskRun run = TaskRun.start(task, partition, offset, slot.model().process(), slot.dims(),
+                    store.checkpoint(task).orElse(null));
+            if (run.resumedSteps() > 0) {
+                LOG.info("job {} shard {}: resuming from its checkpoint, {} of {} sample-steps already taken",
+                        task.jobId(), task.shard(), run.resumedSteps(), (long) task.size() * run.steps());
+                stats.resumed.incrementAndGet();
+            }
+            runs.add(run);
+            run.unfinished().forEach(s -> slot.batch().add(run, s, request.priority()));
+        } catch (RuntimeException | java.io.IOException e) {
+            fail(task, partition, offset, e);
+        }
+    }
+
+    private Slot slot(String modelName) {
+        Slot slot = slots.get(modelName);
+        if (slot == null) {
+            ModelRegistry.Model m = models.model(modelName).orElseThrow(
+                    () -> new IllegalStateException("model " + modelName + " is not installed on this worker"));
+            LoadedModel model = LoadedModel.load(m.dir(), new PrintStream(System.err, true, StandardCharsets.UTF_8));
+            BatchSampler sampler = new BatchSampler(model.denoiser());
+            slot = new Slot(model, new ContinuousBatch<>(sampler, maxBatch), model.denoiser().imageShape(),
+                    sampler.dims());
+            slots.put(modelName, slot);
+            LOG.info("loaded model {} from {}", modelName, m.dir());
+        }
+        return slot;
+    }
+
+    // ---- stepping -----------------------------------------------------------------------------------------------
+
+    private void step(Slot slot) {
+        List<ContinuousBatch.Stepped<TaskRun>> results;
+        long t0 = System.nanoTime();
+        try {
+            results = slot.batch().step();
+        } catch (RuntimeException e) {
+            LOG.error("forward pass failed; failing the tasks in its batch", e);
+            for (TaskRun run : List.copyOf(runs)) {
+                if (slots.get(run.request().model()) == slot) {
+                    drop(run);
+                    fail(run.task(), run.partition(), run.offset(), e);
+                }
+            }
+            return;
+        }
+        stats.step(results.size(), System.nanoTime() - t0);
+        Map<TaskRun, List<TaskRun.Frame>> frames = new HashMap<>();
+        Set<TaskRun> stepped = new LinkedHashSet<>();
+        for (ContinuousBatch.Stepped<TaskRun> s : results) {
+            TaskRun run = s.owner();
+            stepped.add(run);
+            TaskRun.Frame frame = run.record(s.result());
+            if (frame != null) {
+                frames.computeIfAbsent(run, r -> new ArrayList<>()).add(frame);
+            }
+        }
+        long now = System.nanoTime();
+        for (TaskRun run : stepped) {
+            Task task = run.task();
+            if (!run.announced) {
+                run.announced = true;
+                send(StatusEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), JobStatus.RUNNING), false);
+            }
+            List<TaskRun.Frame> done = frames.getOrDefault(run, List.of());
+            try {
+                for (TaskRun.Frame f : done) {
+                    if (task.shard() == 0) {
+                        String[] paths = store.saveFrame(task, f, slot.imageShape());
+                        send(FrameEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), f.step(), f.t(),
+                                paths[0], paths[1]), false);
+                    }
+                }
+                if (!run.done() && (!done.isEmpty() || now - run.lastCheckpointNanos > checkpointIntervalNanos)) {
+                    checkpoint(run, slot);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("job {} shard {}: cannot store a frame or checkpoint ({}); going on", task.jobId(),
+                        task.shard(), e.toString());
+            }
+            if (!done.isEmpty() || now - run.lastProgressNanos > PROGRESS_INTERVAL_NANOS) {
+                run.lastProgressNanos = now;
+                int step = run.meanStep();
+                send(ProgressEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), step, run.steps(),
+                        run.timestepAfter(step), run.finishedSamples(), task.size()), false);
+            }
+        }
+    }
+
+    private void checkpoint(TaskRun run, Slot slot) {
+        store.saveCheckpoint(run.task(), Checkpoint.of(run.task(), run.steps(), run.states(), slot.imageShape()),
+                slot.imageShape());
+        run.lastCheckpointNanos = System.nanoTime();
+    }
+
+    private void finishCompleted() {
+        for (TaskRun run : List.copyOf(runs)) {
+            if (!run.done()) {
+                continue;
+            }
+            runs.remove(run);
+            Task task = run.task();
+            try {
+                String manifest = store.saveResults(run, slots.get(run.request().model()).imageShape());
+                send(ResultEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), manifest), true);
+                store.deleteCheckpoint(task);
+                offsets.finished(run.partition(), run.offset());
+                stats.tasksDone.incrementAndGet();
+                LOG.info("job {} shard {}: {} samples stored", task.jobId(), task.shard(), task.size());
+            } catch (RuntimeException e) {
+                fail(task, run.partition(), run.offset(), e);
+            }
+        }
+    }
+
+    // ---- cancellation, failure, hand-over -------------------------------------------------------------------------
+
+    private void pollCancellations() {
+        try {
+            for (ConsumerRecord<String, Control> r : control.poll(Duration.ZERO)) {
+                if (r.value().action() == ControlAction.CANCEL) {
+                    cancelled.add(r.value().jobId());
+                }
+            }
+        } catch (RecordDeserializationException e) {
+            LOG.warn("skipping unreadable control record at {}/{}: {}", e.topicPartition(), e.offset(), e.getMessage());
+            control.seek(e.topicPartition(), e.offset() + 1);
+        }
+        for (TaskRun run : List.copyOf(runs)) {
+            if (cancelled.contains(run.task().jobId())) {
+                drop(run);
+                try {
+                    store.saveCancelled(run, slots.get(run.request().model()).imageShape());
+                    store.deleteCheckpoint(run.task());
+                } catch (RuntimeException e) {
+                    LOG.warn("job {} shard {}: cannot store the samples finished before the cancellation: {}",
+                            run.task().jobId(), run.task().shard(), e.toString());
+                }
+                offsets.finished(run.partition(), run.offset());
+                LOG.info("job {} shard {}: cancelled with {} of {} samples finished", run.task().jobId(),
+                        run.task().shard(), run.finishedSamples(), run.task().size());
+            }
+        }
+        delayed.removeIf(d -> {
+            boolean gone = cancelled.contains(d.task().jobId());
+            if (gone) {
+                offsets.finished(d.partition(), d.offset());
+            }
+            return gone;
+        });
+    }
+
+    /** Takes a task's samples out of its batch and forgets it. */
+    private void drop(TaskRun run) {
+        runs.remove(run);
+        Slot slot = slots.get(run.request().model());
+        if (slot != null) {
+            slot.batch().remove(owner -> owner == run);
+        }
+    }
+
+    /** A task failed: re-published for a later attempt, or given up when it has had its deliveries. */
+    private void fail(Task task, TopicPartition partition, long offset, Exception e) {
+        String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (task.attempt() >= maxAttempts) {
+            giveUp(task, partition, offset, "failed " + task.attempt() + " times; last error: " + reason);
+            return;
+        }
+        LOG.warn("job {} shard {}: attempt {} of {} failed ({}); retrying", task.jobId(), task.shard(),
+                task.attempt(), maxAttempts, reason);
+        await(producer.send(new ProducerRecord<>(Topics.JOBS, partition.partition(), task.jobId(),
+                Wire.toBytes(task.nextAttempt()))));
+        offsets.finished(partition, offset);
+    }
+
+    /** Dead-letters a task and fails its job with {@code reason}. */
+    private void giveUp(Task task, TopicPartition partition, long offset, String reason) {
+        LOG.error("job {} shard {}: giving up: {}", task.jobId(), task.shard(), reason);
+        deadLetter(task.jobId(), Wire.toBytes(task), reason);
+        send(ErrorEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), reason), true);
+        offsets.finished(partition, offset);
+    }
+
+    private void deadLetter(String key, byte[] value, String reason) {
+        ProducerRecord<String, byte[]> r = new ProducerRecord<>(Topics.DLQ, key, value);
+        r.headers().add(REASON_HEADER, reason.getBytes(StandardCharsets.UTF_8));
+        await(producer.send(r));
+        stats.deadLettered.incrementAndGet();
+        LOG.warn("dead-lettered a task: {}", reason);
+    }
+
+    /** Checkpoints and drops the tasks of partitions this worker gives up, so their next owner resumes them. */
+    private void handOver(Collection<TopicPartition> partitions) {
+        for (TaskRun run : List.copyOf(runs)) {
+            if (partitions.contains(run.partition())) {
+                drop(run);
+                try {
+                    checkpoint(run, slots.get(run.request().model()));
+                } catch (RuntimeException e) {
+                    LOG.warn("job {} shard {}: cannot checkpoint before handing it over: {}", run.task().jobId(),
+                            run.task().shard(), e.toString());
+                }
+            }
+        }
+        delayed.removeIf(d -> partitions.contains(d.partition()));
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            handOver(partitions);
+            commit();
+            offsets.forget(partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            LOG.info("assigned {} partitions of {}", partitions.size(), Topics.JOBS);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            handOver(partitions);
+            offsets.forget(partitions);
+        }
+    }
+
+    // ---- Kafka plumbing -----------------------------------------------------------------------------------------
+
+    /** Pauses fetching while more samples wait than four batches hold, so memory stays bounded. */
+    private void flowControl() {
+        int waiting = slots.values().stream().mapToInt(s -> s.batch().waitingCount()).sum();
+        if (waiting > 4 * maxBatch) {
+            tasks.pause(tasks.assignment());
+        } else if (!tasks.paused().isEmpty()) {
+            tasks.resume(tasks.paused());
+        }
+    }
+
+    private void commit() {
+        Map<TopicPartition, OffsetAndMetadata> positions = offsets.committable();
+        if (!positions.isEmpty()) {
+            tasks.commitSync(positions);
+        }
+    }
+
+    /** Sends an event; {@code acknowledged} waits until the broker has it (before an offset may be committed). */
+    private void send(JobEvent event, boolean acknowledged) {
+        var future = producer.send(new ProducerRecord<>(Topics.EVENTS, event.jobId(), Wire.toBytes(event)),
+                (meta, e) -> {
+                    if (e != null) {
+                        LOG.warn("lost a {} event of job {}: {}", event.getClass().getSimpleName(), event.jobId(),
+                                e.toString());
+                    }
+                });
+        if (acknowledged) {
+            await(future);
+        }
+    }
+
+    private static void await(java.util.concurrent.Future<?> future) {
+        try {
+            future.get(ACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the broker", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the broker did not acknowledge a record: " + e, e);
+        }
+    }
+}

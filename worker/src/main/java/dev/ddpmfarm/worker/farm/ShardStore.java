@@ -1,0 +1,149 @@
+package dev.ddpmfarm.worker.farm;
+
+import dev.ddpmfarm.common.store.ObjectStore;
+import dev.ddpmfarm.common.wire.Manifest;
+import dev.ddpmfarm.common.wire.ObjectKeys;
+import dev.ddpmfarm.common.wire.OutputFormat;
+import dev.ddpmfarm.common.wire.Task;
+import dev.ddpmfarm.common.wire.Wire;
+import dev.ddpmfarm.worker.output.Grid;
+import dev.ddpmfarm.worker.output.Npy;
+import dev.ddpmfarm.worker.output.Png;
+import dev.ddpmfarm.worker.output.Uint8Image;
+import dev.ddpmfarm.worker.sampling.SampleState;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a task stores (SPEC §6), all under its job's prefix with deterministic keys, so a redelivered task overwrites:
+ * checkpoints, frames, the samples, and last the manifest, which lists only objects already stored whole.
+ * <p>
+ * A job of one task stores {@code samples.npy}, {@code grid.png}, {@code status.json} and {@code manifest.json} at
+ * the job's prefix. A task of a sharded job stores them under {@code shards/{shard:05d}/}; sample PNGs always go to
+ * {@code samples/{index:06d}.png} by global index.
+ */
+final class ShardStore {
+    /** The most samples drawn in a result grid. */
+    static final int GRID_MAX = 256;
+
+    private final ObjectStore objects;
+    private final String workerId;
+
+    ShardStore(ObjectStore objects, String workerId) {
+        this.objects = objects;
+        this.workerId = workerId;
+    }
+
+    /** {@code status.json}: what this worker did with a task. */
+    record ShardStatus(String jobId, int shard, int shards, int start, int end, String status, int attempt,
+                       String worker, long resumedSampleSteps, Instant finishedAt) {
+    }
+
+    /** The manifest path of a finished task, relative to the job's prefix. */
+    static String manifestPath(Task task) {
+        return task.shards() == 1 ? ObjectKeys.MANIFEST : ObjectKeys.shardManifest(task.shard());
+    }
+
+    /** Whether the task's results are already stored (a redelivery after the results but before the commit). */
+    boolean completed(Task task) {
+        return objects.stat(key(task, manifestPath(task))).isPresent();
+    }
+
+    Optional<Checkpoint> checkpoint(Task task) throws IOException {
+        Optional<byte[]> bytes = objects.get(Checkpoint.key(task));
+        return bytes.isEmpty() ? Optional.empty() : Optional.of(Checkpoint.decode(bytes.get(), Checkpoint.key(task)));
+    }
+
+    void saveCheckpoint(Task task, Checkpoint checkpoint, int[] imageShape) {
+        objects.put(Checkpoint.key(task), checkpoint.encode(imageShape), Npy.MEDIA_TYPE);
+    }
+
+    void deleteCheckpoint(Task task) {
+        objects.delete(Checkpoint.key(task));
+    }
+
+    /** Stores the frame's x_t and x̂_0 grids; returns their paths relative to the job's prefix. */
+    String[] saveFrame(Task task, TaskRun.Frame frame, int[] imageShape) {
+        String xt = ObjectKeys.frame(frame.step(), false);
+        String x0 = ObjectKeys.frame(frame.step(), true);
+        objects.put(key(task, xt), Png.encode(grid(frame.xt(), imageShape)), Png.MEDIA_TYPE);
+        objects.put(key(task, x0), Png.encode(grid(frame.x0(), imageShape)), Png.MEDIA_TYPE);
+        return new String[] {xt, x0};
+    }
+
+    /**
+     * Stores the results of a finished task: the requested formats, {@code status.json}, then the manifest.
+     *
+     * @return the manifest's path relative to the job's prefix
+     */
+    String saveResults(TaskRun run, int[] imageShape) {
+        Task task = run.task();
+        List<SampleState> samples = run.states();
+        List<Uint8Image> images = samples.stream().map(s -> image(s.x(), imageShape)).toList();
+        String dir = task.shards() == 1 ? "" : String.format("shards/%05d/", task.shard());
+        List<Manifest.File> files = new ArrayList<>();
+        List<OutputFormat> outputs = run.request().outputs();
+        if (outputs.contains(OutputFormat.PNG)) {
+            files.addAll(savePngs(task, samples, images));
+        }
+        if (outputs.contains(OutputFormat.NPY)) {
+            files.add(put(task, dir + ObjectKeys.SAMPLES_NPY, Npy.images(images).encode(), Npy.MEDIA_TYPE));
+        }
+        if (outputs.contains(OutputFormat.GRID)) {
+            files.add(put(task, dir + ObjectKeys.GRID,
+                    Png.encode(Grid.of(images.subList(0, Math.min(GRID_MAX, images.size())))), Png.MEDIA_TYPE));
+        }
+        files.add(put(task, dir + ObjectKeys.STATUS, Wire.toBytes(new ShardStatus(task.jobId(), task.shard(),
+                task.shards(), task.start(), task.end(), "succeeded", task.attempt(), workerId, run.resumedSteps(),
+                Instant.now())), "application/json"));
+        return saveManifest(task, manifestPath(task), files);
+    }
+
+    /** Stores the finished samples of a cancelled task (finished samples are kept) and their shard manifest. */
+    void saveCancelled(TaskRun run, int[] imageShape) {
+        List<SampleState> done = run.finishedStates();
+        if (!done.isEmpty()) {
+            List<Uint8Image> images = done.stream().map(s -> image(s.x(), imageShape)).toList();
+            saveManifest(run.task(), ObjectKeys.shardManifest(run.task().shard()),
+                    savePngs(run.task(), done, images));
+        }
+    }
+
+    private List<Manifest.File> savePngs(Task task, List<SampleState> samples, List<Uint8Image> images) {
+        List<Manifest.File> files = new ArrayList<>(samples.size());
+        for (int i = 0; i < samples.size(); i++) {
+            files.add(put(task, ObjectKeys.sample((int) samples.get(i).index()), Png.encode(images.get(i)),
+                    Png.MEDIA_TYPE));
+        }
+        return files;
+    }
+
+    private String saveManifest(Task task, String path, List<Manifest.File> files) {
+        List<Manifest.File> sorted = new ArrayList<>(files);
+        sorted.sort(Comparator.comparing(Manifest.File::path));
+        objects.put(key(task, path), Wire.toBytes(new Manifest(sorted)), "application/json");
+        return path;
+    }
+
+    private Manifest.File put(Task task, String path, byte[] data, String mediaType) {
+        objects.put(key(task, path), data, mediaType);
+        return new Manifest.File(path, data.length, mediaType, null);
+    }
+
+    private static String key(Task task, String path) {
+        return ObjectKeys.key(task.tenant(), task.jobId(), path);
+    }
+
+    private static Uint8Image image(float[] x, int[] shape) {
+        return Uint8Image.fromModelScale(x, shape[0], shape[1], shape[2]);
+    }
+
+    private static Uint8Image grid(float[][] rows, int[] shape) {
+        return Grid.of(Arrays.stream(rows).map(x -> image(x, shape)).toList());
+    }
+}

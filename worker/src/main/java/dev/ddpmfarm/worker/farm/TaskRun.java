@@ -1,0 +1,182 @@
+package dev.ddpmfarm.worker.farm;
+
+import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
+import dev.ddpmfarm.common.diffusion.Scheduler;
+import dev.ddpmfarm.common.wire.GenerateRequest;
+import dev.ddpmfarm.common.wire.Task;
+import dev.ddpmfarm.worker.model.Denoiser;
+import dev.ddpmfarm.worker.sampling.SampleState;
+import dev.ddpmfarm.worker.sampling.StepResult;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * One task of a generate job on this worker: the record it came from, the current state of each of its samples, and
+ * the frames being gathered. Its samples step inside the worker's shared continuous batch; this class only keeps
+ * the books.
+ * <p>
+ * Frames show the task's first {@link #PREVIEW} samples (SPEC §4): when every one of them has taken step k, with k a
+ * multiple of {@code checkpointEvery} or the last step, the frame of step k is complete. Preview samples may sit at
+ * different steps when the batch is small, so a frame collects its rows as they arrive.
+ */
+final class TaskRun {
+    /** Samples shown in a frame. */
+    static final int PREVIEW = 64;
+
+    /** The x_t and x̂_0 of the preview samples after {@code step} steps, x_t at paper timestep {@code t}. */
+    record Frame(int step, int t, float[][] xt, float[][] x0) {
+    }
+
+    private final Task task;
+    private final TopicPartition partition;
+    private final long offset;
+    private final Scheduler scheduler;
+    private final SampleState[] states;
+    private final int previewCount;
+    private final Map<Integer, Frame> gathering = new HashMap<>();
+    private final Map<Integer, Integer> gathered = new HashMap<>();
+    private final long resumedSteps;
+    private int finished;
+    private long stepsTaken;
+    boolean announced;
+    long lastProgressNanos;
+    long lastCheckpointNanos = System.nanoTime();
+
+    private TaskRun(Task task, TopicPartition partition, long offset, Scheduler scheduler, SampleState[] states) {
+        this.task = task;
+        this.partition = partition;
+        this.offset = offset;
+        this.scheduler = scheduler;
+        this.states = states;
+        this.previewCount = Math.min(PREVIEW, states.length);
+        for (SampleState s : states) {
+            stepsTaken += s.position();
+            finished += s.done() ? 1 : 0;
+        }
+        this.resumedSteps = stepsTaken;
+    }
+
+    /**
+     * The task's samples at x_T, or where {@code checkpoint} left them when it belongs to this task.
+     *
+     * @param process the diffusion process of the job's model
+     * @param dims    C·H·W of the model's images
+     */
+    static TaskRun start(Task task, TopicPartition partition, long offset, GaussianDiffusion process, int dims,
+                         Checkpoint checkpoint) {
+        GenerateRequest r = (GenerateRequest) task.request();
+        Scheduler scheduler = Scheduler.create(process, r.sampler(), r.steps(), r.variance(), r.eta());
+        int label = r.classLabel() == null ? Denoiser.NO_CLASS : r.classLabel();
+        SampleState[] states = new SampleState[task.size()];
+        boolean resume = checkpoint != null && checkpoint.matches(task, scheduler.steps())
+                && checkpoint.x().length == task.size() * dims;
+        for (int i = 0; i < states.length; i++) {
+            long index = task.start() + i;
+            states[i] = resume
+                    ? new SampleState(task.jobId(), index, r.seed(), scheduler, label, r.guidance(),
+                    checkpoint.positions()[i], Arrays.copyOfRange(checkpoint.x(), i * dims, (i + 1) * dims))
+                    : SampleState.start(task.jobId(), index, r.seed(), scheduler, label, r.guidance(), dims);
+        }
+        return new TaskRun(task, partition, offset, scheduler, states);
+    }
+
+    Task task() {
+        return task;
+    }
+
+    GenerateRequest request() {
+        return (GenerateRequest) task.request();
+    }
+
+    TopicPartition partition() {
+        return partition;
+    }
+
+    long offset() {
+        return offset;
+    }
+
+    /** Reverse steps per sample. */
+    int steps() {
+        return scheduler.steps();
+    }
+
+    /** Sample-steps this task started with (non-zero when it resumed from a checkpoint). */
+    long resumedSteps() {
+        return resumedSteps;
+    }
+
+    /** The samples that still have steps to take. */
+    List<SampleState> unfinished() {
+        return Arrays.stream(states).filter(s -> !s.done()).toList();
+    }
+
+    /** The current state of every sample, in index order. */
+    List<SampleState> states() {
+        return List.of(states);
+    }
+
+    int finishedSamples() {
+        return finished;
+    }
+
+    boolean done() {
+        return finished == states.length;
+    }
+
+    /** Mean reverse steps taken per sample, 0 … steps. */
+    int meanStep() {
+        return (int) (stepsTaken / states.length);
+    }
+
+    /** The paper timestep of x after {@code step} steps (0 once all are taken). */
+    int timestepAfter(int step) {
+        return step >= scheduler.steps() ? 0 : scheduler.modelTimestep(scheduler.steps() - 1 - step) + 1;
+    }
+
+    /**
+     * Records one step of one of this task's samples.
+     *
+     * @return the frame this step completed, or null
+     */
+    Frame record(StepResult result) {
+        SampleState next = result.sample();
+        int i = (int) (next.index() - task.start());
+        states[i] = next;
+        stepsTaken++;
+        if (next.done()) {
+            finished++;
+        }
+        int step = next.position();
+        int every = request().checkpointEvery();
+        if (i >= previewCount || !(step == scheduler.steps() || (every > 0 && step % every == 0))) {
+            return null;
+        }
+        Frame frame = gathering.computeIfAbsent(step, k ->
+                new Frame(k, timestepAfter(k), new float[previewCount][], new float[previewCount][]));
+        frame.xt()[i] = next.x();
+        frame.x0()[i] = result.predXStart();
+        int rows = gathered.merge(step, 1, Integer::sum);
+        if (rows < previewCount) {
+            return null;
+        }
+        gathering.remove(step);
+        gathered.remove(step);
+        return frame;
+    }
+
+    /** The global indices of the finished samples with their x_0. */
+    List<SampleState> finishedStates() {
+        List<SampleState> out = new ArrayList<>();
+        for (SampleState s : states) {
+            if (s.done()) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+}

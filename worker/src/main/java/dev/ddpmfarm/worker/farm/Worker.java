@@ -1,0 +1,94 @@
+package dev.ddpmfarm.worker.farm;
+
+import dev.ddpmfarm.clients.kafka.KafkaClients;
+import dev.ddpmfarm.common.config.FarmConfig;
+import dev.ddpmfarm.common.model.ModelRegistry;
+import dev.ddpmfarm.common.store.ObjectStore;
+import dev.ddpmfarm.common.wire.Control;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.VerticleBase;
+import java.lang.management.ManagementFactory;
+import java.util.HashMap;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker verticle: runs one {@link SamplingLoop} on its own thread (the loop blocks on the denoiser, so it stays off
+ * Vert.x's event loop and worker pool). Deploy one per process: the continuous batch is the unit of parallelism and
+ * ND4J already uses every core for each forward pass. Undeploying stops the loop after its current step, checkpoints
+ * its tasks and leaves the consumer group, so another worker resumes them.
+ */
+public final class Worker extends VerticleBase {
+    private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
+    private static final long STATS_INTERVAL_MS = 60_000;
+
+    private final ObjectStore objects;
+    private final WorkerStats stats = new WorkerStats();
+    private SamplingLoop loop;
+    private Thread thread;
+    private long statsTimer;
+
+    /** A worker storing into {@code objects}; its settings come from the deployment's config ({@link FarmConfig}). */
+    public Worker(ObjectStore objects) {
+        this.objects = objects;
+    }
+
+    /** Deploys a worker with {@code config} on {@code vertx}; completes once it has started its loop. */
+    public static Future<Worker> deploy(Vertx vertx, FarmConfig config, ObjectStore objects) {
+        Worker worker = new Worker(objects);
+        return vertx.deployVerticle(worker, new DeploymentOptions().setConfig(new JsonObject(new HashMap<>(config.asMap()))))
+                .map(id -> worker);
+    }
+
+    /** Stops the loop (see the class comment). */
+    public Future<Void> close() {
+        return vertx.undeploy(deploymentID());
+    }
+
+    public WorkerStats stats() {
+        return stats;
+    }
+
+    @Override
+    public Future<?> start() {
+        FarmConfig config = FarmConfig.from(config().getMap());
+        String id = "farm-worker-" + ManagementFactory.getRuntimeMXBean().getName() + "-"
+                + UUID.randomUUID().toString().substring(0, 8);
+        return vertx.executeBlocking(() -> {
+            Consumer<String, byte[]> tasks = KafkaClients.rawConsumer(config, id, config.get(FarmConfig.WORKER_GROUP),
+                    16);
+            Consumer<String, Control> control = KafkaClients.reader(config, id + "-control", Control.class);
+            Producer<String, byte[]> producer = KafkaClients.rawProducer(config, id);
+            loop = new SamplingLoop(config, tasks, control, producer, new ShardStore(objects, id),
+                    new ModelRegistry(config.get(FarmConfig.MODELS_DIR)), stats);
+            thread = new Thread(() -> {
+                try (tasks; control; producer) {
+                    loop.run();
+                } catch (RuntimeException e) {
+                    LOG.error("the sampling loop stopped", e);
+                }
+            }, "farm-sampler");
+            thread.start();
+            LOG.info("worker {} started (group {}, batch {} rows)", id, config.get(FarmConfig.WORKER_GROUP),
+                    config.get(FarmConfig.WORKER_MAX_BATCH));
+            return null;
+        }).onSuccess(v -> statsTimer = vertx.setPeriodic(STATS_INTERVAL_MS, t -> LOG.info("worker: {}", stats)));
+    }
+
+    @Override
+    public Future<?> stop() {
+        vertx.cancelTimer(statsTimer);
+        loop.stop();
+        return vertx.executeBlocking(() -> {
+            thread.join(60_000);
+            LOG.info("worker stopped: {}", stats);
+            return null;
+        });
+    }
+}

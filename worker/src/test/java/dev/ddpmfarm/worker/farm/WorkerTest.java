@@ -1,0 +1,309 @@
+package dev.ddpmfarm.worker.farm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ddpmfarm.clients.kafka.FarmTopics;
+import dev.ddpmfarm.clients.kafka.KafkaClients;
+import dev.ddpmfarm.common.config.FarmConfig;
+import dev.ddpmfarm.common.diffusion.BetaSchedule;
+import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
+import dev.ddpmfarm.common.diffusion.Sampler;
+import dev.ddpmfarm.common.diffusion.Scheduler;
+import dev.ddpmfarm.common.diffusion.VarianceType;
+import dev.ddpmfarm.common.store.InMemoryObjectStore;
+import dev.ddpmfarm.common.wire.Control;
+import dev.ddpmfarm.common.wire.ErrorEvent;
+import dev.ddpmfarm.common.wire.FrameEvent;
+import dev.ddpmfarm.common.wire.GenerateRequest;
+import dev.ddpmfarm.common.wire.JobEvent;
+import dev.ddpmfarm.common.wire.JobIds;
+import dev.ddpmfarm.common.wire.Manifest;
+import dev.ddpmfarm.common.wire.ObjectKeys;
+import dev.ddpmfarm.common.wire.OutputFormat;
+import dev.ddpmfarm.common.wire.ProgressEvent;
+import dev.ddpmfarm.common.wire.ResultEvent;
+import dev.ddpmfarm.common.wire.StatusEvent;
+import dev.ddpmfarm.common.wire.Task;
+import dev.ddpmfarm.common.wire.Topics;
+import dev.ddpmfarm.common.wire.Wire;
+import dev.ddpmfarm.common.wire.WireMessage;
+import dev.ddpmfarm.embedded.EmbeddedKafka;
+import dev.ddpmfarm.worker.model.Denoiser;
+import dev.ddpmfarm.worker.model.UNetModel;
+import dev.ddpmfarm.worker.output.Npy;
+import dev.ddpmfarm.worker.output.Uint8Image;
+import dev.ddpmfarm.worker.sampling.BatchSampler;
+import dev.ddpmfarm.worker.sampling.SampleState;
+import dev.ddpmfarm.worker.sampling.StepListener;
+import dev.ddpmfarm.worker.testing.TinyModel;
+import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The worker against a real broker, with the in-memory object store and a tiny random-weight model. */
+class WorkerTest {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final String TENANT = "acme";
+    private static final Random RANDOM = new Random(3);
+
+    private static EmbeddedKafka kafka;
+    private static Vertx vertx;
+    private static FarmConfig config;
+    private static Path modelDir;
+    private static final InMemoryObjectStore OBJECTS = new InMemoryObjectStore();
+    private static Worker worker;
+    private static Producer<String, WireMessage> producer;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = EmbeddedKafka.start();
+        Path models = Files.createTempDirectory("farm-models");
+        modelDir = TinyModel.write(models);
+        config = FarmConfig.from(Map.of("FARM_KAFKA_BOOTSTRAP", kafka.bootstrap(),
+                "FARM_MODELS_DIR", models.toString(), "FARM_WORKER_MAX_BATCH", "4", "FARM_WORKER_MAX_ATTEMPTS", "2"));
+        try (Admin admin = KafkaClients.admin(config, "test-admin")) {
+            FarmTopics.ensure(admin, 1);
+        }
+        producer = KafkaClients.producer(config, "test-gateway");
+        vertx = Vertx.vertx();
+        worker = Worker.deploy(vertx, config, OBJECTS).toCompletionStage().toCompletableFuture()
+                .get(60, TimeUnit.SECONDS);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        producer.close();
+        kafka.close();
+    }
+
+    private static GenerateRequest request(int count, int steps, int checkpointEvery, Integer label) {
+        return new GenerateRequest(TinyModel.NAME, count, Sampler.DDPM, steps, 0.0, VarianceType.BETA, 42L, label,
+                label == null ? 1.0 : 2.0, checkpointEvery,
+                List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5);
+    }
+
+    private static List<Task> tasks(String jobId, GenerateRequest request, int shards) {
+        List<Task> tasks = new ArrayList<>();
+        int n = request.count();
+        for (int s = 0; s < shards; s++) {
+            tasks.add(new Task(WireMessage.SCHEMA_VERSION, jobId, TENANT, s, shards, s * n / shards,
+                    (s + 1) * n / shards, request, 1, Instant.now()));
+        }
+        return tasks;
+    }
+
+    private static void submit(Task task) throws Exception {
+        producer.send(new ProducerRecord<>(Topics.JOBS, task.shard() % 12, task.jobId(), task)).get();
+    }
+
+    /** The uint8 samples {@code [start, end)} of a request as an in-process sampler draws them. */
+    private static byte[] expected(GenerateRequest r, int start, int end) {
+        UNetModel model = UNetModel.load(modelDir);
+        BatchSampler sampler = new BatchSampler(model);
+        Scheduler scheduler = Scheduler.create(GaussianDiffusion.of(BetaSchedule.LINEAR, 1000), r.sampler(), r.steps(),
+                r.variance(), r.eta());
+        List<SampleState> states = new ArrayList<>();
+        for (int i = start; i < end; i++) {
+            states.add(SampleState.start("x", i, r.seed(), scheduler,
+                    r.classLabel() == null ? Denoiser.NO_CLASS : r.classLabel(), r.guidance(), sampler.dims()));
+        }
+        List<Uint8Image> images = sampler.run(states, 64, StepListener.NONE).stream()
+                .map(s -> Uint8Image.fromModelScale(s.x(), 1, TinyModel.SIZE, TinyModel.SIZE)).toList();
+        return Npy.images(images).data();
+    }
+
+    /** Reads {@code topic} from the start until {@code until} holds for the records of {@code jobId} read so far. */
+    private static <T extends WireMessage> List<T> read(String topic, Class<T> type, String jobId,
+                                                        Predicate<List<T>> until) {
+        try (Consumer<String, T> c = KafkaClients.reader(config, "test-reader", type)) {
+            List<TopicPartition> partitions = c.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            c.assign(partitions);
+            c.seekToBeginning(partitions);
+            List<T> seen = new ArrayList<>();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!until.test(seen)) {
+                assertTrue(System.nanoTime() < deadline, "timed out; saw " + seen);
+                for (ConsumerRecord<String, T> r : c.poll(Duration.ofMillis(200))) {
+                    if (r.value().jobId().equals(jobId)) {
+                        seen.add(r.value());
+                    }
+                }
+            }
+            return seen;
+        }
+    }
+
+    private static long results(List<JobEvent> events) {
+        return events.stream().filter(e -> e instanceof ResultEvent).map(JobEvent::shard).distinct().count();
+    }
+
+    private static byte[] object(String jobId, String path) {
+        return OBJECTS.get(ObjectKeys.key(TENANT, jobId, path)).orElseThrow(() -> new AssertionError("no " + path));
+    }
+
+    @Test
+    @DisplayName("a two-shard job: both shards' samples equal the in-process sampler's; events, frames, manifests")
+    void shardedJob() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        GenerateRequest r = request(6, 10, 5, 3);
+        for (Task t : tasks(job, r, 2)) {
+            submit(t);
+        }
+        List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 2);
+
+        assertTrue(events.stream().anyMatch(e -> e instanceof StatusEvent s && s.shard() == 1));
+        List<FrameEvent> frames = events.stream().filter(e -> e instanceof FrameEvent).map(e -> (FrameEvent) e).toList();
+        assertEquals(List.of(5, 10), frames.stream().map(FrameEvent::step).toList(), "frames of shard 0 at 5 and 10");
+        assertEquals(0, frames.get(1).t());
+        assertTrue(frames.stream().allMatch(f -> f.shard() == 0));
+        object(job, frames.get(0).xt());
+        object(job, frames.get(0).x0());
+        assertTrue(events.stream().anyMatch(e -> e instanceof ProgressEvent p && p.shard() == 1));
+
+        byte[] expected = expected(r, 0, 6);
+        byte[] shard0 = Npy.readUint8(object(job, "shards/00000/samples.npy")).data();
+        byte[] shard1 = Npy.readUint8(object(job, "shards/00001/samples.npy")).data();
+        byte[] both = new byte[shard0.length + shard1.length];
+        System.arraycopy(shard0, 0, both, 0, shard0.length);
+        System.arraycopy(shard1, 0, both, shard0.length, shard1.length);
+        assertArrayEquals(expected, both, "the samples do not depend on sharding or batching");
+
+        Manifest m = Wire.fromBytes(object(job, ObjectKeys.shardManifest(1)), Manifest.class);
+        assertEquals(List.of("samples/000003.png", "samples/000004.png", "samples/000005.png",
+                "shards/00001/grid.png", "shards/00001/samples.npy", "shards/00001/status.json"),
+                m.files().stream().map(Manifest.File::path).toList());
+        for (Manifest.File f : m.files()) {
+            assertEquals(f.size(), object(job, f.path()).length, f.path());
+        }
+        assertTrue(OBJECTS.list(ObjectKeys.jobPrefix(TENANT, job) + ObjectKeys.CHECKPOINTS).isEmpty(),
+                "checkpoints are deleted once the results are stored");
+    }
+
+    @Test
+    @DisplayName("a redelivered task resumes from its checkpoint and ends where an uninterrupted run ends")
+    void resumesFromCheckpoint() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        GenerateRequest r = request(3, 20, 0, null);
+        Task task = tasks(job, r, 1).get(0);
+        UNetModel model = UNetModel.load(modelDir);
+        BatchSampler sampler = new BatchSampler(model);
+        Scheduler scheduler = Scheduler.create(GaussianDiffusion.of(BetaSchedule.LINEAR, 1000), Sampler.DDPM, 20,
+                VarianceType.BETA, 0);
+        List<SampleState> states = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            states.add(SampleState.start(job, i, 42, scheduler, Denoiser.NO_CLASS, 1, sampler.dims()));
+        }
+        for (int k = 0; k < 7; k++) {
+            states = sampler.step(states).stream().map(s -> s.sample()).toList();
+        }
+        OBJECTS.put(Checkpoint.key(task), Checkpoint.of(task, 20, states, model.imageShape())
+                .encode(model.imageShape()), Npy.MEDIA_TYPE);
+        long resumedBefore = worker.stats().resumed.get();
+
+        submit(task);
+        read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
+        assertEquals(resumedBefore + 1, worker.stats().resumed.get());
+        assertArrayEquals(expected(r, 0, 3), Npy.readUint8(object(job, ObjectKeys.SAMPLES_NPY)).data());
+        assertTrue(OBJECTS.stat(ObjectKeys.key(TENANT, job, ObjectKeys.MANIFEST)).isPresent());
+    }
+
+    @Test
+    @DisplayName("a cancelled job leaves the batch: no result, its finished samples kept, its offset committed")
+    void cancellation() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        submit(tasks(job, request(16, 1000, 100, null), 1).get(0));
+        read(Topics.EVENTS, JobEvent.class, job, e -> e.stream().anyMatch(x -> x instanceof ProgressEvent));
+        producer.send(new ProducerRecord<>(Topics.CONTROL, job, Control.cancel(job, TENANT, Instant.now()))).get();
+
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (committed(job) == 0) {
+            assertTrue(System.nanoTime() < deadline, "the cancelled task's offset was not committed");
+            Thread.sleep(100);
+        }
+        List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job, e -> true);
+        assertFalse(events.stream().anyMatch(e -> e instanceof ResultEvent), "no result after a cancellation");
+        assertTrue(OBJECTS.stat(ObjectKeys.key(TENANT, job, ObjectKeys.MANIFEST)).isEmpty());
+    }
+
+    /** Records of job {@code jobId} on the jobs topic that lie before the worker group's committed positions. */
+    private static long committed(String jobId) {
+        try (Consumer<String, Task> c = KafkaClients.reader(config, "test-offsets", Task.class);
+             Admin admin = KafkaClients.admin(config, "test-offsets-admin")) {
+            var offsets = admin.listConsumerGroupOffsets(config.get(FarmConfig.WORKER_GROUP))
+                    .partitionsToOffsetAndMetadata().get();
+            long n = 0;
+            for (var e : offsets.entrySet()) {
+                c.assign(List.of(e.getKey()));
+                c.seekToBeginning(List.of(e.getKey()));
+                long end = e.getValue().offset();
+                while (c.position(e.getKey()) < end) {
+                    for (ConsumerRecord<String, Task> r : c.poll(Duration.ofMillis(200))) {
+                        if (r.offset() < end && r.key().equals(jobId)) {
+                            n++;
+                        }
+                    }
+                }
+            }
+            return n;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    @DisplayName("an unparseable task is dead-lettered with the reason; a failing one is retried, then dead-lettered")
+    void poisonAndFailure() throws Exception {
+        try (Producer<String, byte[]> raw = KafkaClients.rawProducer(config, "test-raw")) {
+            raw.send(new ProducerRecord<>(Topics.JOBS, "poison", "{not json".getBytes(StandardCharsets.UTF_8))).get();
+        }
+        String job = JobIds.next(Instant.now(), RANDOM);
+        GenerateRequest missingModel = new GenerateRequest("no-such-model", 2, Sampler.DDIM, 5, 0.0,
+                VarianceType.BETA, 1L, null, 1.0, 0, List.of(OutputFormat.NPY), 5);
+        submit(tasks(job, missingModel, 1).get(0));
+
+        List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job,
+                e -> e.stream().anyMatch(x -> x instanceof ErrorEvent));
+        ErrorEvent error = (ErrorEvent) events.stream().filter(e -> e instanceof ErrorEvent).findFirst().orElseThrow();
+        assertTrue(error.message().contains("failed 2 times") && error.message().contains("no-such-model"),
+                error.message());
+
+        try (Consumer<String, byte[]> dlq = KafkaClients.rawConsumer(config, "test-dlq", "test-dlq", 100)) {
+            dlq.subscribe(List.of(Topics.DLQ));
+            List<String> reasons = new ArrayList<>();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (reasons.size() < 2) {
+                assertTrue(System.nanoTime() < deadline, "dead letters: " + reasons);
+                for (ConsumerRecord<String, byte[]> r : dlq.poll(Duration.ofMillis(200))) {
+                    reasons.add(r.key() + ": " + new String(r.headers().lastHeader(Topics.DLQ_REASON_HEADER).value(),
+                            StandardCharsets.UTF_8));
+                }
+            }
+            assertTrue(reasons.stream().anyMatch(s -> s.startsWith("poison: not a valid task")), reasons.toString());
+            assertTrue(reasons.stream().anyMatch(s -> s.startsWith(job + ": failed 2 times")), reasons.toString());
+        }
+    }
+}
