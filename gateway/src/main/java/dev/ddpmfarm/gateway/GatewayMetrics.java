@@ -1,12 +1,14 @@
 package dev.ddpmfarm.gateway;
 
+import dev.ddpmfarm.common.metrics.PrometheusText;
 import dev.ddpmfarm.common.wire.JobStatus;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The gateway's counters and gauges, written out in the Prometheus text format (version 0.0.4) by
- * {@link #render(JobStore)}: jobs by status, queue depth, submissions, events consumed and the event lag.
+ * {@link #render(JobStore)}: jobs by status, queue depth, submissions, events consumed and the event lag. Workers
+ * serve their own (batch size, step latency, samples/s) on their metrics port.
  */
 final class GatewayMetrics {
     final AtomicLong jobsSubmitted = new AtomicLong();
@@ -23,55 +25,34 @@ final class GatewayMetrics {
     final AtomicLong poisonEvents = new AtomicLong();
 
     String render(JobStore store) {
-        StringBuilder out = new StringBuilder();
-        out.append("# HELP farm_jobs Jobs known to the gateway, by status.\n# TYPE farm_jobs gauge\n");
+        PrometheusText out = new PrometheusText();
+        out.header("farm_jobs", "Jobs known to the gateway, by status.", "gauge");
         for (Map.Entry<JobStatus, Long> e : store.countByStatus().entrySet()) {
-            out.append("farm_jobs{status=\"").append(e.getKey().wireName()).append("\"} ").append(e.getValue())
-                    .append('\n');
+            out.sample("farm_jobs", "status=\"" + e.getKey().wireName() + "\"", e.getValue());
         }
         long[] depth = store.queueDepth();
-        gauge(out, "farm_queue_depth_tasks", "Tasks of unfinished jobs that no worker has started.", depth[0]);
-        gauge(out, "farm_queue_depth_samples", "Samples in tasks that no worker has started.", depth[1]);
-        counter(out, "farm_jobs_submitted_total", "Jobs accepted (202).", jobsSubmitted.get());
-        counter(out, "farm_tasks_submitted_total", "Tasks produced to farm.jobs.v1.", tasksSubmitted.get());
-        counter(out, "farm_submissions_rejected_total", "Submissions refused (400, 404, 422, 429).",
-                submissionsRejected.get());
-        counter(out, "farm_submissions_unavailable_total", "Submissions the broker did not take (503).",
-                submissionsUnavailable.get());
-        counter(out, "farm_cancellations_total", "Jobs cancelled through the API.", cancellations.get());
-        counter(out, "farm_events_consumed_total", "Records of farm.events.v1 applied to the job store.",
-                store.eventsApplied());
-        counter(out, "farm_events_ignored_total", "Records of farm.events.v1 of unknown jobs or tenants.",
-                store.eventsIgnored());
-        counter(out, "farm_events_poison_total", "Records of farm.events.v1 that could not be parsed.",
-                poisonEvents.get());
-        gauge(out, "farm_event_lag_records", "Records of farm.events.v1 not yet read by this gateway.",
-                eventLagRecords.get());
-        gauge(out, "farm_event_age_seconds", "Age of the newest event when this gateway applied it.",
-                eventAgeMillis.get() / 1000.0);
-        gauge(out, "farm_websockets_open", "Open WebSocket event streams.", webSocketsOpen.get());
-        counter(out, "farm_websocket_events_sent_total", "Events written to WebSocket clients.",
-                webSocketEventsSent.get());
-        return out.toString();
-    }
-
-    private static void gauge(StringBuilder out, String name, String help, double value) {
-        metric(out, name, help, "gauge", value);
-    }
-
-    private static void counter(StringBuilder out, String name, String help, double value) {
-        metric(out, name, help, "counter", value);
-    }
-
-    private static void metric(StringBuilder out, String name, String help, String type, double value) {
-        out.append("# HELP ").append(name).append(' ').append(help).append('\n')
-                .append("# TYPE ").append(name).append(' ').append(type).append('\n')
-                .append(name).append(' ');
-        if (value == Math.rint(value)) {
-            out.append((long) value);
-        } else {
-            out.append(value);
-        }
-        out.append('\n');
+        return out.gauge("farm_queue_depth_tasks", "Tasks of unfinished jobs that no worker has started.", depth[0])
+                .gauge("farm_queue_depth_samples", "Samples in tasks that no worker has started.", depth[1])
+                .counter("farm_jobs_submitted_total", "Jobs accepted (202).", jobsSubmitted.get())
+                .counter("farm_tasks_submitted_total", "Tasks produced to farm.jobs.v1.", tasksSubmitted.get())
+                .counter("farm_submissions_rejected_total", "Submissions refused (400, 404, 422, 429).",
+                        submissionsRejected.get())
+                .counter("farm_submissions_unavailable_total", "Submissions the broker did not take (503).",
+                        submissionsUnavailable.get())
+                .counter("farm_cancellations_total", "Jobs cancelled through the API.", cancellations.get())
+                .counter("farm_events_consumed_total", "Records of farm.events.v1 applied to the job store.",
+                        store.eventsApplied())
+                .counter("farm_events_ignored_total", "Records of farm.events.v1 of unknown jobs or tenants.",
+                        store.eventsIgnored())
+                .counter("farm_events_poison_total", "Records of farm.events.v1 that could not be parsed.",
+                        poisonEvents.get())
+                .gauge("farm_event_lag_records", "Records of farm.events.v1 not yet read by this gateway.",
+                        eventLagRecords.get())
+                .gauge("farm_event_age_seconds", "Age of the newest event when this gateway applied it.",
+                        eventAgeMillis.get() / 1000.0)
+                .gauge("farm_websockets_open", "Open WebSocket event streams.", webSocketsOpen.get())
+                .counter("farm_websocket_events_sent_total", "Events written to WebSocket clients.",
+                        webSocketEventsSent.get())
+                .toString();
     }
 }

@@ -101,6 +101,9 @@ public final class FarmConfig {
             "Most samples in one forward pass of the continuous batch.");
     public static final Key<Integer> WORKER_MAX_ATTEMPTS = define("FARM_WORKER_MAX_ATTEMPTS", "3", intIn(1, 100),
             "Deliveries of a task before it is dead-lettered and its job failed.");
+    public static final Key<Integer> WORKER_METRICS_PORT = define("FARM_WORKER_METRICS_PORT", "8081",
+            intIn(0, 65535), "Port of a worker's GET /metrics (Prometheus) and GET /health; 0 picks a free port. Give "
+                    + "each worker process on one machine its own.");
     public static final Key<Duration> WORKER_CHECKPOINT_INTERVAL = define("FARM_WORKER_CHECKPOINT_SECONDS", "30",
             secondsIn(1, 86_400), "Longest time between two resumable x_t checkpoints of a running task, besides those "
                     + "taken every checkpointEvery steps; a task redelivered after a crash resumes from the newest.");

@@ -42,12 +42,15 @@ public final class EmbeddedStack implements AutoCloseable {
     private final FarmConfig config;
     private final ApiKey generatedKey;
     private final int gatewayPort;
+    private final int workerMetricsPort;
     private final Deque<AutoCloseable> running;
 
-    private EmbeddedStack(FarmConfig config, ApiKey generatedKey, int gatewayPort, Deque<AutoCloseable> running) {
+    private EmbeddedStack(FarmConfig config, ApiKey generatedKey, int gatewayPort, int workerMetricsPort,
+                          Deque<AutoCloseable> running) {
         this.config = config;
         this.generatedKey = generatedKey;
         this.gatewayPort = gatewayPort;
+        this.workerMetricsPort = workerMetricsPort;
         this.running = running;
     }
 
@@ -95,7 +98,7 @@ public final class EmbeddedStack implements AutoCloseable {
             Worker worker = await(Worker.deploy(vertx, effective, objects));
             running.push(() -> await(worker.close()));
             LOG.info("farm up in {} ms", (System.nanoTime() - t0) / 1_000_000);
-            return new EmbeddedStack(effective, generated, gateway.port(), running);
+            return new EmbeddedStack(effective, generated, gateway.port(), worker.metricsPort(), running);
         } catch (Exception e) {
             stopAll(running, e);
             throw e;
@@ -115,6 +118,11 @@ public final class EmbeddedStack implements AutoCloseable {
     /** The gateway's base URL on this machine. */
     public URI url() {
         return URI.create("http://localhost:" + gatewayPort);
+    }
+
+    /** The worker's metrics URL, or null when it serves none (its port was taken). */
+    public URI workerMetricsUrl() {
+        return workerMetricsPort < 0 ? null : URI.create("http://localhost:" + workerMetricsPort + "/metrics");
     }
 
     /** The API key generated because {@code FARM_API_KEYS} was unset, or null when keys were given. */

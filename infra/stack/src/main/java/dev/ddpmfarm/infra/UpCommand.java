@@ -58,6 +58,9 @@ public final class UpCommand {
         } else {
             out.println("  API keys  from FARM_API_KEYS");
         }
+        if (stack.workerMetricsUrl() != null) {
+            out.println("  worker    metrics at " + stack.workerMetricsUrl());
+        }
         out.println("  models    " + String.join(", ", models) + " from " + c.get(FarmConfig.MODELS_DIR).toAbsolutePath());
         out.println("  data      " + c.get(FarmConfig.DATA_DIR).toAbsolutePath() + " (Kafka at "
                 + c.get(FarmConfig.KAFKA_BOOTSTRAP) + ", S3 at " + c.get(FarmConfig.S3_ENDPOINT) + ")");

@@ -30,7 +30,7 @@ class EmbeddedStackTest {
         TinyModel.write(dir.resolve("models"));
         try (EmbeddedStack stack = EmbeddedStack.start(FarmConfig.from(Map.of(
                 "FARM_DATA_DIR", dir.resolve("data").toString(), "FARM_MODELS_DIR", dir.resolve("models").toString(),
-                "FARM_HTTP_PORT", "0", "FARM_HTTP_HOST", "127.0.0.1")), 0, 0)) {
+                "FARM_HTTP_PORT", "0", "FARM_HTTP_HOST", "127.0.0.1", "FARM_WORKER_METRICS_PORT", "0")), 0, 0)) {
             assertNotNull(stack.generatedKey());
             assertEquals(EmbeddedStack.LOCAL_TENANT, stack.generatedKey().tenant());
             HttpClient http = HttpClient.newHttpClient();
@@ -51,7 +51,7 @@ class EmbeddedStackTest {
         TinyModel.write(dir.resolve("models"));
         FarmConfig config = FarmConfig.from(Map.of("FARM_DATA_DIR", dir.resolve("data").toString(),
                 "FARM_MODELS_DIR", dir.resolve("models").toString(), "FARM_HTTP_PORT", "0",
-                "FARM_HTTP_HOST", "127.0.0.1", "FARM_API_KEYS", "acme:acme-key-0123456789",
+                "FARM_HTTP_HOST", "127.0.0.1", "FARM_API_KEYS", "acme:acme-key-0123456789", "FARM_WORKER_METRICS_PORT", "0",
                 "FARM_S3_ACCESS_KEY", "farm-test", "FARM_S3_SECRET_KEY", "farm-test-secret"));
         JobDocument submitted;
         try (EmbeddedStack stack = EmbeddedStack.start(config, 0, 0)) {

@@ -14,6 +14,8 @@ import dev.ddpmfarm.common.wire.ProgressEvent;
 import dev.ddpmfarm.common.wire.ResultEvent;
 import dev.ddpmfarm.common.wire.StatusEvent;
 import dev.ddpmfarm.worker.testing.TinyModel;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +48,7 @@ class FarmEndToEndTest {
         stack = EmbeddedStack.start(FarmConfig.from(Map.of("FARM_DATA_DIR", dir.resolve("data").toString(),
                 "FARM_MODELS_DIR", dir.resolve("models").toString(), "FARM_HTTP_PORT", "0",
                 "FARM_HTTP_HOST", "127.0.0.1", "FARM_API_KEYS", "acme:" + KEY, "FARM_SHARD_SIZE", "4",
-                "FARM_WORKER_MAX_BATCH", "8")), 0, 0);
+                "FARM_WORKER_MAX_BATCH", "8", "FARM_WORKER_METRICS_PORT", "0")), 0, 0);
         client = new FarmClient(stack.url(), KEY);
     }
 
@@ -87,6 +89,46 @@ class FarmEndToEndTest {
         JobDocument done = client.job(job.id());
         assertEquals(JobStatus.SUCCEEDED, done.status());
         assertEquals(3, done.progress().samplesDone());
+    }
+
+    @Test
+    @DisplayName("two jobs submitted together share forward passes and each makes exactly the samples it makes alone")
+    void jobsShareForwardPasses() throws Exception {
+        String a = "{\"type\":\"generate\",\"model\":\"tiny\",\"count\":2,\"steps\":300,\"seed\":21}";
+        String b = "{\"type\":\"generate\",\"model\":\"tiny\",\"count\":2,\"steps\":250,\"class\":4,\"guidance\":3,"
+                + "\"seed\":22}";
+        byte[] aAlone = samples(run(a));
+        byte[] bAlone = samples(run(b));
+        long sharedBefore = sharedPasses();
+
+        JobDocument a2 = client.submit(a);
+        JobDocument b2 = client.submit(b);
+        FarmClient.Events aEvents = client.events(a2.id());
+        FarmClient.Events bEvents = client.events(b2.id());
+        aEvents.untilClosed();
+        bEvents.untilClosed();
+        assertTrue(sharedPasses() > sharedBefore, "the worker's metrics show passes shared by both jobs");
+        assertArrayEquals(aAlone, samples(a2));
+        assertArrayEquals(bAlone, samples(b2));
+    }
+
+    private static JobDocument run(String json) throws Exception {
+        JobDocument job = client.submit(json);
+        client.events(job.id()).untilClosed();
+        return job;
+    }
+
+    private static byte[] samples(JobDocument job) throws Exception {
+        String url = client.manifest(job.id()).files().stream().filter(f -> f.path().equals("samples.npy"))
+                .findFirst().orElseThrow().url();
+        return client.download(url).body();
+    }
+
+    private static long sharedPasses() throws Exception {
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(stack.workerMetricsUrl()).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        return metrics.lines().filter(l -> l.startsWith("farm_worker_shared_forward_passes_total "))
+                .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
     }
 
     @Test

@@ -244,13 +244,17 @@ final class SamplingLoop implements Runnable {
             }
             return;
         }
-        stats.step(results.size(), System.nanoTime() - t0);
+        stats.step(results.size(), (int) results.stream().map(r -> r.owner().task().jobId()).distinct().count(),
+                System.nanoTime() - t0);
         Map<TaskRun, List<TaskRun.Frame>> frames = new HashMap<>();
         Set<TaskRun> stepped = new LinkedHashSet<>();
         for (ContinuousBatch.Stepped<TaskRun> s : results) {
             TaskRun run = s.owner();
             stepped.add(run);
             TaskRun.Frame frame = run.record(s.result());
+            if (s.result().sample().done()) {
+                stats.samplesDone.incrementAndGet();
+            }
             if (frame != null) {
                 frames.computeIfAbsent(run, r -> new ArrayList<>()).add(frame);
             }
@@ -370,6 +374,7 @@ final class SamplingLoop implements Runnable {
                 task.attempt(), maxAttempts, reason);
         await(producer.send(new ProducerRecord<>(Topics.JOBS, partition.partition(), task.jobId(),
                 Wire.toBytes(task.nextAttempt()))));
+        stats.retried.incrementAndGet();
         offsets.finished(partition, offset);
     }
 
@@ -430,6 +435,8 @@ final class SamplingLoop implements Runnable {
     /** Pauses fetching while more samples wait than four batches hold, so memory stays bounded. */
     private void flowControl() {
         int waiting = slots.values().stream().mapToInt(s -> s.batch().waitingCount()).sum();
+        stats.samplesWaiting.set(waiting);
+        stats.tasksRunning.set(runs.size());
         if (waiting > 4 * maxBatch) {
             tasks.pause(tasks.assignment());
         } else if (!tasks.paused().isEmpty()) {

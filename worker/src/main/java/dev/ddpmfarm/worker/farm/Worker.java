@@ -8,6 +8,7 @@ import dev.ddpmfarm.common.wire.Control;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.VerticleBase;
 import java.lang.management.ManagementFactory;
@@ -33,6 +34,7 @@ public final class Worker extends VerticleBase {
     private SamplingLoop loop;
     private Thread thread;
     private long statsTimer;
+    private volatile int metricsPort = -1;
 
     /** A worker storing into {@code objects}; its settings come from the deployment's config ({@link FarmConfig}). */
     public Worker(ObjectStore objects) {
@@ -78,7 +80,33 @@ public final class Worker extends VerticleBase {
             LOG.info("worker {} started (group {}, batch {} rows)", id, config.get(FarmConfig.WORKER_GROUP),
                     config.get(FarmConfig.WORKER_MAX_BATCH));
             return null;
-        }).onSuccess(v -> statsTimer = vertx.setPeriodic(STATS_INTERVAL_MS, t -> LOG.info("worker: {}", stats)));
+        }).compose(v -> serveMetrics(config.get(FarmConfig.WORKER_METRICS_PORT)))
+                .onSuccess(v -> statsTimer = vertx.setPeriodic(STATS_INTERVAL_MS, t -> LOG.info("worker: {}", stats)));
+    }
+
+    /** {@code GET /metrics} and {@code GET /health} on {@code port}; a port in use only costs the metrics. */
+    private Future<Void> serveMetrics(int port) {
+        return vertx.createHttpServer().requestHandler(req -> {
+            if (req.method() == HttpMethod.GET && req.path().equals("/metrics")) {
+                req.response().putHeader("Content-Type", "text/plain; version=0.0.4").end(stats.render());
+            } else if (req.method() == HttpMethod.GET && req.path().equals("/health")) {
+                req.response().putHeader("Content-Type", "application/json").end("{\"status\":\"up\"}");
+            } else {
+                req.response().setStatusCode(404).end();
+            }
+        }).listen(port).onSuccess(server -> {
+            metricsPort = server.actualPort();
+            LOG.info("worker metrics on http://localhost:{}/metrics", metricsPort);
+        }).<Void>mapEmpty().recover(e -> {
+            LOG.warn("worker metrics not served: cannot listen on port {} ({}); set FARM_WORKER_METRICS_PORT", port,
+                    e.getMessage());
+            return Future.succeededFuture();
+        });
+    }
+
+    /** The port of the worker's metrics, or -1 when it serves none. */
+    public int metricsPort() {
+        return metricsPort;
     }
 
     @Override

@@ -82,7 +82,8 @@ class WorkerTest {
         Path models = Files.createTempDirectory("farm-models");
         modelDir = TinyModel.write(models);
         config = FarmConfig.from(Map.of("FARM_KAFKA_BOOTSTRAP", kafka.bootstrap(),
-                "FARM_MODELS_DIR", models.toString(), "FARM_WORKER_MAX_BATCH", "4", "FARM_WORKER_MAX_ATTEMPTS", "2"));
+                "FARM_MODELS_DIR", models.toString(), "FARM_WORKER_MAX_BATCH", "4", "FARM_WORKER_MAX_ATTEMPTS", "2",
+                "FARM_WORKER_METRICS_PORT", "0"));
         try (Admin admin = KafkaClients.admin(config, "test-admin")) {
             FarmTopics.ensure(admin, 1);
         }
