@@ -19,16 +19,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The farm's client command line, behind {@code scripts/farm submit | watch | get} (SPEC §2):
@@ -135,25 +130,21 @@ public final class ClientCli {
         }
         long lastSeq = -1;
         for (int attempt = 0; attempt <= RECONNECTS; attempt++) {
-            String since = lastSeq < 0 ? "" : "?since=" + lastSeq;
-            Stream stream = new Stream();
-            WebSocket ws;
+            JobEventStream stream;
             try {
-                ws = http.newWebSocketBuilder().header("Authorization", "Bearer " + key).connectTimeout(TIMEOUT)
-                        .buildAsync(URI.create(base.toString().replaceFirst("^http", "ws") + "/v1/jobs/" + id
-                                + "/events" + since), stream).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+                stream = JobEventStream.open(http, base, key, id, lastSeq, TIMEOUT);
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 err.println("\ncannot connect to " + base + ": " + e.getCause());
                 Thread.sleep(1000);
                 continue;
             }
             while (true) {
-                Object next = stream.items.take();
+                Object next = stream.next(Duration.ofDays(1));
                 if (next instanceof JobEvent e) {
                     lastSeq = e.seq();
                     JobStatus terminal = show(e);
                     if (terminal != null) {
-                        ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
+                        stream.close();
                         err.println();
                         return terminal == JobStatus.SUCCEEDED ? 0 : 1;
                     }
@@ -243,33 +234,5 @@ public final class ClientCli {
             err.println(r.body());
         }
         return 1;
-    }
-
-    /** Collects a WebSocket's events, and a close or error as a string, in arrival order. */
-    private static final class Stream implements WebSocket.Listener {
-        final LinkedBlockingQueue<Object> items = new LinkedBlockingQueue<>();
-        private final StringBuilder partial = new StringBuilder();
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                items.add(Wire.fromJson(partial.toString(), JobEvent.class));
-                partial.setLength(0);
-            }
-            ws.request(1);
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
-            items.add("close " + statusCode + " " + reason);
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            items.add("error " + error);
-        }
     }
 }

@@ -40,7 +40,14 @@ public final class Main {
         COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--minutes M] [--epochs E]",
                 TrainCli::main));
         COMMANDS.put("eval", new Command(EvalCli.USAGE, EvalCli::main));
-        COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE]", BenchCli::main));
+        COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE] | bench farm [--out FILE]",
+                args -> {
+                    if (args.length > 0 && args[0].equals("farm")) {
+                        FarmBench.main(args);
+                    } else {
+                        BenchCli.main(args);
+                    }
+                }));
     }
 
     private Main() {

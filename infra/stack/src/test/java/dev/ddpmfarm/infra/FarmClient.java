@@ -8,21 +8,18 @@ import dev.ddpmfarm.common.wire.JobStatus;
 import dev.ddpmfarm.common.wire.Manifest;
 import dev.ddpmfarm.common.wire.StatusEvent;
 import dev.ddpmfarm.common.wire.Wire;
+import dev.ddpmfarm.gateway.cli.JobEventStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
-/** What a user of the farm does, over the JDK's HTTP and WebSocket clients: no farm code on the client side. */
+/** What a user of the farm does, over the JDK's HTTP and WebSocket clients, as the command-line client does. */
 final class FarmClient {
     static final Duration WAIT = Duration.ofSeconds(60);
 
@@ -78,47 +75,17 @@ final class FarmClient {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     }
 
-    /** Opens the job's event stream; events arrive in {@link Events#queue} as they come. */
+    /** Opens the job's event stream. */
     Events events(String id) throws Exception {
-        Events events = new Events();
-        events.ws = http.newWebSocketBuilder().header("Authorization", "Bearer " + key).connectTimeout(WAIT)
-                .buildAsync(URI.create(base.toString().replaceFirst("^http", "ws") + "/v1/jobs/" + id + "/events"),
-                        events).get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        return events;
+        return new Events(JobEventStream.open(http, base, key, id, -1, WAIT));
     }
 
     /** A job's WebSocket: the events in arrival order, then the close. */
-    static final class Events implements WebSocket.Listener {
-        private static final Object CLOSED = new Object();
-        final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
-        private final StringBuilder partial = new StringBuilder();
-        WebSocket ws;
-
-        @Override
-        public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                queue.add(Wire.fromJson(partial.toString(), JobEvent.class));
-                partial.setLength(0);
-            }
-            socket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket socket, int statusCode, String reason) {
-            queue.add(CLOSED);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket socket, Throwable error) {
-            queue.add(error);
-        }
+    record Events(JobEventStream stream) {
 
         /** The next event; fails when none comes in time or the socket closed. */
         JobEvent next() throws InterruptedException {
-            Object item = queue.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            Object item = stream.next(WAIT);
             if (item instanceof JobEvent e) {
                 return e;
             }
@@ -129,13 +96,12 @@ final class FarmClient {
         List<JobEvent> untilClosed() throws InterruptedException {
             List<JobEvent> all = new ArrayList<>();
             while (true) {
-                Object item = queue.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-                if (item == CLOSED) {
+                Object item = stream.next(WAIT);
+                if (item instanceof JobEventStream.Ended) {
                     return all;
                 }
                 if (!(item instanceof JobEvent e)) {
-                    throw new AssertionError((item == null ? "no event within " + WAIT : "socket ended: " + item)
-                            + " after " + all);
+                    throw new AssertionError("no event within " + WAIT + " after " + all);
                 }
                 all.add(e);
             }
