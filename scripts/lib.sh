@@ -37,7 +37,7 @@ ensure_build() {
   fi
   echo "building (mvn install -DskipTests) ..." >&2
   (cd "$ROOT" && mvn -B -q -Dstyle.color=never "${MVN_PROFILES[@]}" install -DskipTests >&2)
-  (cd "$ROOT" && mvn -B -q -Dstyle.color=never "${MVN_PROFILES[@]}" -pl infra/stack dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile="$CLASSPATH_FILE" >&2)
+  (cd "$ROOT" && mvn -B -q -Dstyle.color=never "${MVN_PROFILES[@]}" -pl infra/stack dependency:build-classpath -DincludeScope=runtime -Dmdep.outputFile="$CLASSPATH_FILE" >&2)
   touch "$stamp"
 }
 

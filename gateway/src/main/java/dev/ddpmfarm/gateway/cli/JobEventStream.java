@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -22,9 +23,13 @@ public final class JobEventStream implements WebSocket.Listener {
     public record Ended(String why) {
     }
 
-    private final LinkedBlockingQueue<Object> items = new LinkedBlockingQueue<>();
+    private record Arrival(Object item, Instant at) {
+    }
+
+    private final LinkedBlockingQueue<Arrival> items = new LinkedBlockingQueue<>();
     private final StringBuilder partial = new StringBuilder();
     private WebSocket socket;
+    private Instant arrivedAt;
 
     private JobEventStream() {
     }
@@ -46,7 +51,17 @@ public final class JobEventStream implements WebSocket.Listener {
 
     /** The next {@link JobEvent} or {@link Ended}; null when nothing came within {@code timeout}. */
     public Object next(Duration timeout) throws InterruptedException {
-        return items.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Arrival a = items.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (a == null) {
+            return null;
+        }
+        arrivedAt = a.at();
+        return a.item();
+    }
+
+    /** When the item last returned by {@link #next} arrived (to measure event latency). */
+    public Instant arrivedAt() {
+        return arrivedAt;
     }
 
     /** Closes the socket from this side. */
@@ -58,7 +73,7 @@ public final class JobEventStream implements WebSocket.Listener {
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
         partial.append(data);
         if (last) {
-            items.add(Wire.fromJson(partial.toString(), JobEvent.class));
+            items.add(new Arrival(Wire.fromJson(partial.toString(), JobEvent.class), Instant.now()));
             partial.setLength(0);
         }
         ws.request(1);
@@ -67,12 +82,12 @@ public final class JobEventStream implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
-        items.add(new Ended("close " + statusCode + " " + reason));
+        items.add(new Arrival(new Ended("close " + statusCode + " " + reason), Instant.now()));
         return CompletableFuture.completedFuture(null);
     }
 
     @Override
     public void onError(WebSocket ws, Throwable error) {
-        items.add(new Ended("error " + error));
+        items.add(new Arrival(new Ended("error " + error), Instant.now()));
     }
 }

@@ -23,7 +23,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,15 +31,17 @@ import java.util.Locale;
 /**
  * {@code farm bench farm [--out FILE]}: what the farm costs on top of sampling, on an embedded stack of its own (fresh
  * data directory, free ports) with the shipped model. Prints and writes: a 64-sample DDIM-50 job in-process and
- * through HTTP + Kafka + S3 (the overhead), 16 concurrent 4-sample jobs against that one job (continuous batching),
+ * through HTTP + Kafka + S3 (the overhead; each the best of two runs), 16 concurrent 4-sample jobs against that one job (continuous batching),
  * the event latency seen on the WebSocket, and submit latency p50/p99 at a steady rate.
  */
 public final class FarmBench {
     private static final String MODEL = "fashion-mnist";
     private static final String KEY = "bench-key-0123456789";
     private static final Duration WAIT = Duration.ofMinutes(10);
+    /** Wall times are the best of this many runs: the machine's other work only ever adds time. */
+    private static final int REPEATS = 2;
     private static final String DDIM50 = "{\"type\":\"generate\",\"model\":\"" + MODEL + "\",\"sampler\":\"ddim\","
-            + "\"steps\":50,\"checkpointEvery\":10,\"seed\":%d,\"count\":%d}";
+            + "\"steps\":50,\"seed\":%d,\"count\":%d}";
 
     private final HttpClient http = HttpClient.newHttpClient();
     private final URI base;
@@ -63,12 +64,16 @@ public final class FarmBench {
                 .with(FarmConfig.WORKER_METRICS_PORT, "0").with(FarmConfig.MAX_ACTIVE_JOBS, "10000");
         List<String> lines = new ArrayList<>();
         double inProcess = inProcess(models.resolve(MODEL), config.get(FarmConfig.WORKER_MAX_BATCH));
-        report(lines, "in-process   64 samples DDIM-50: %.2f s", inProcess);
+        report(lines, "in-process   64 samples DDIM-50: %.2f s (best of %d)", inProcess, REPEATS);
         try (EmbeddedStack stack = EmbeddedStack.start(config, 0, 0)) {
             FarmBench bench = new FarmBench(stack.url());
             bench.runAll(List.of(String.format(DDIM50, 0, 8)), false); // warm-up: the worker loads the model
-            double one = bench.runAll(List.of(String.format(DDIM50, 1, 64)), true);
-            report(lines, "farm         64 samples DDIM-50: %.2f s (HTTP + Kafka + S3 overhead %+.1f%%)", one,
+            double one = Double.MAX_VALUE;
+            for (int rep = 0; rep < REPEATS; rep++) {
+                one = Math.min(one, bench.runAll(List.of(String.format(DDIM50, 1, 64)), true));
+            }
+            report(lines, "farm         64 samples DDIM-50: %.2f s (best of %d; HTTP + Kafka + S3 overhead %+.1f%%)",
+                    one, REPEATS,
                     100 * (one / inProcess - 1));
             List<String> sixteen = new ArrayList<>();
             for (int i = 0; i < 16; i++) {
@@ -92,9 +97,13 @@ public final class FarmBench {
         BatchSampler sampler = new BatchSampler(model.denoiser());
         Scheduler ddim = Scheduler.create(model.process(), Sampler.DDIM, 50, VarianceType.BETA, 0);
         sampler.run(states(sampler, ddim, 8), maxBatch, StepListener.NONE);
-        long t0 = System.nanoTime();
-        sampler.run(states(sampler, ddim, 64), maxBatch, StepListener.NONE);
-        return (System.nanoTime() - t0) / 1e9;
+        double best = Double.MAX_VALUE;
+        for (int rep = 0; rep < REPEATS; rep++) {
+            long t0 = System.nanoTime();
+            sampler.run(states(sampler, ddim, 64), maxBatch, StepListener.NONE);
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        return best;
     }
 
     private static List<SampleState> states(BatchSampler sampler, Scheduler scheduler, int n) {
@@ -119,7 +128,7 @@ public final class FarmBench {
                     throw new IllegalStateException("the job's stream ended without a final status: " + item);
                 }
                 if (measureEvents) {
-                    eventLatencyMicros.add(Duration.between(e.at(), Instant.now()).toNanos() / 1000);
+                    eventLatencyMicros.add(Duration.between(e.at(), stream.arrivedAt()).toNanos() / 1000);
                 }
                 if (e instanceof StatusEvent s && s.status().terminal()) {
                     if (s.status() != JobStatus.SUCCEEDED) {

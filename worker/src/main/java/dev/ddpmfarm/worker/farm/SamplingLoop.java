@@ -31,7 +31,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -69,6 +72,10 @@ final class SamplingLoop implements Runnable {
     private record Slot(LoadedModel model, ContinuousBatch<TaskRun> batch, int[] imageShape, int dims) {
     }
 
+    /** A finished task whose results are being stored. */
+    private record Storing(TaskRun run, CompletableFuture<String> manifest, long sinceNanos) {
+    }
+
     /** A redelivered task waiting out its backoff. */
     private record Delayed(Task task, TopicPartition partition, long offset, long readyAtNanos) {
     }
@@ -85,12 +92,16 @@ final class SamplingLoop implements Runnable {
     private final Map<String, Slot> slots = new HashMap<>();
     private final List<TaskRun> runs = new ArrayList<>();
     private final List<Delayed> delayed = new ArrayList<>();
+    private final List<Storing> storing = new ArrayList<>();
+    private final Executor results;
     private final Set<String> cancelled = new HashSet<>();
     private final WorkerStats stats;
     private volatile boolean running = true;
 
     SamplingLoop(FarmConfig config, Consumer<String, byte[]> tasks, Consumer<String, Control> control,
-                 Producer<String, byte[]> producer, ShardStore store, ModelRegistry models, WorkerStats stats) {
+                 Producer<String, byte[]> producer, ShardStore store, Executor results, ModelRegistry models,
+                 WorkerStats stats) {
+        this.results = results;
         this.tasks = tasks;
         this.control = control;
         this.producer = producer;
@@ -122,6 +133,8 @@ final class SamplingLoop implements Runnable {
         } catch (WakeupException e) {
             LOG.debug("woken up to stop");
         } finally {
+            storing.forEach(st -> st.manifest().exceptionally(e -> null).join());
+            reportStored();
             handOver(runs.stream().map(TaskRun::partition).toList());
             commit();
         }
@@ -129,7 +142,7 @@ final class SamplingLoop implements Runnable {
 
     private void turn() {
         boolean idle = runs.isEmpty();
-        for (ConsumerRecord<String, byte[]> r : tasks.poll(idle && delayed.isEmpty() ? IDLE_POLL
+        for (ConsumerRecord<String, byte[]> r : tasks.poll(idle && delayed.isEmpty() && storing.isEmpty() ? IDLE_POLL
                 : idle ? Duration.ofMillis(20) : Duration.ZERO)) {
             accept(r);
         }
@@ -140,7 +153,8 @@ final class SamplingLoop implements Runnable {
                 step(slot);
             }
         }
-        finishCompleted();
+        storeCompleted();
+        reportStored();
         flowControl();
         commit();
     }
@@ -297,22 +311,39 @@ final class SamplingLoop implements Runnable {
         run.lastCheckpointNanos = System.nanoTime();
     }
 
-    private void finishCompleted() {
+    /** Hands the results of finished tasks to the storing threads; the batch goes on meanwhile. */
+    private void storeCompleted() {
         for (TaskRun run : List.copyOf(runs)) {
-            if (!run.done()) {
+            if (run.done()) {
+                runs.remove(run);
+                int[] shape = slots.get(run.request().model()).imageShape();
+                storing.add(new Storing(run, CompletableFuture.supplyAsync(() -> store.saveResults(run, shape),
+                        results), System.nanoTime()));
+            }
+        }
+    }
+
+    /** For each task whose results are stored: the result event, then the offset may be committed. */
+    private void reportStored() {
+        for (Storing st : List.copyOf(storing)) {
+            if (!st.manifest().isDone()) {
                 continue;
             }
-            runs.remove(run);
-            Task task = run.task();
+            storing.remove(st);
+            Task task = st.run().task();
             try {
-                String manifest = store.saveResults(run, slots.get(run.request().model()).imageShape());
+                String manifest = st.manifest().join();
                 send(ResultEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), manifest), true);
                 store.deleteCheckpoint(task);
-                offsets.finished(run.partition(), run.offset());
+                offsets.finished(st.run().partition(), st.run().offset());
                 stats.tasksDone.incrementAndGet();
-                LOG.info("job {} shard {}: {} samples stored", task.jobId(), task.shard(), task.size());
+                LOG.info("job {} shard {}: {} samples stored in {} ms", task.jobId(), task.shard(), task.size(),
+                        (System.nanoTime() - st.sinceNanos()) / 1_000_000);
+            } catch (CompletionException e) {
+                fail(task, st.run().partition(), st.run().offset(),
+                        e.getCause() instanceof Exception cause ? cause : e);
             } catch (RuntimeException e) {
-                fail(task, run.partition(), run.offset(), e);
+                fail(task, st.run().partition(), st.run().offset(), e);
             }
         }
     }

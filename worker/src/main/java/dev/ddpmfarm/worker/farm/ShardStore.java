@@ -18,6 +18,9 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 
 /**
  * What a task stores (SPEC §6), all under its job's prefix with deterministic keys, so a redelivered task overwrites:
@@ -33,10 +36,16 @@ final class ShardStore {
 
     private final ObjectStore objects;
     private final String workerId;
+    private final Executor uploads;
 
-    ShardStore(ObjectStore objects, String workerId) {
+    /**
+     * @param uploads runs the puts of one task's sample PNGs concurrently (object stores answer each put with a
+     *                round trip; many in flight keep the link busy)
+     */
+    ShardStore(ObjectStore objects, String workerId, Executor uploads) {
         this.objects = objects;
         this.workerId = workerId;
+        this.uploads = uploads;
     }
 
     /** {@code status.json}: what this worker did with a task. */
@@ -115,12 +124,17 @@ final class ShardStore {
     }
 
     private List<Manifest.File> savePngs(Task task, List<SampleState> samples, List<Uint8Image> images) {
-        List<Manifest.File> files = new ArrayList<>(samples.size());
+        List<CompletableFuture<Manifest.File>> puts = new ArrayList<>(samples.size());
         for (int i = 0; i < samples.size(); i++) {
-            files.add(put(task, ObjectKeys.sample((int) samples.get(i).index()), Png.encode(images.get(i)),
-                    Png.MEDIA_TYPE));
+            String path = ObjectKeys.sample((int) samples.get(i).index());
+            Uint8Image image = images.get(i);
+            puts.add(CompletableFuture.supplyAsync(() -> put(task, path, Png.encode(image), Png.MEDIA_TYPE), uploads));
         }
-        return files;
+        try {
+            return puts.stream().map(CompletableFuture::join).toList();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
     }
 
     private String saveManifest(Task task, String path, List<Manifest.File> files) {

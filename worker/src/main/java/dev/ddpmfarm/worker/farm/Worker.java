@@ -14,6 +14,10 @@ import io.vertx.core.VerticleBase;
 import java.lang.management.ManagementFactory;
 import java.util.HashMap;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
@@ -31,6 +35,10 @@ public final class Worker extends VerticleBase {
 
     private final ObjectStore objects;
     private final WorkerStats stats = new WorkerStats();
+    /** Stores finished tasks' results while the batch goes on. */
+    private final ExecutorService results = Executors.newFixedThreadPool(2, daemon("farm-results"));
+    /** The concurrent puts of one task's files. */
+    private final ExecutorService uploads = Executors.newFixedThreadPool(8, daemon("farm-upload"));
     private SamplingLoop loop;
     private Thread thread;
     private long statsTimer;
@@ -67,7 +75,7 @@ public final class Worker extends VerticleBase {
                     16);
             Consumer<String, Control> control = KafkaClients.reader(config, id + "-control", Control.class);
             Producer<String, byte[]> producer = KafkaClients.rawProducer(config, id);
-            loop = new SamplingLoop(config, tasks, control, producer, new ShardStore(objects, id),
+            loop = new SamplingLoop(config, tasks, control, producer, new ShardStore(objects, id, uploads), results,
                     new ModelRegistry(config.get(FarmConfig.MODELS_DIR)), stats);
             thread = new Thread(() -> {
                 try (tasks; control; producer) {
@@ -104,6 +112,15 @@ public final class Worker extends VerticleBase {
         });
     }
 
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
     /** The port of the worker's metrics, or -1 when it serves none. */
     public int metricsPort() {
         return metricsPort;
@@ -115,6 +132,8 @@ public final class Worker extends VerticleBase {
         loop.stop();
         return vertx.executeBlocking(() -> {
             thread.join(60_000);
+            results.shutdown();
+            uploads.shutdown();
             LOG.info("worker stopped: {}", stats);
             return null;
         });
