@@ -37,6 +37,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -81,6 +82,7 @@ final class ApiVerticle extends VerticleBase {
     private final Map<String, Future<JobDocument>> submitting = new ConcurrentHashMap<>();
     private JobRequestParser parser;
     private FarmConfig config;
+    private boolean publicUrls;
     private HttpServer server;
 
     ApiVerticle(Services services) {
@@ -90,6 +92,7 @@ final class ApiVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         config = FarmConfig.from(config().getMap());
+        publicUrls = config.get(FarmConfig.S3_PUBLIC_URLS);
         parser = new JobRequestParser(s.models()::find);
         Router router = Router.router(vertx);
         router.get("/health").handler(this::health);
@@ -360,17 +363,31 @@ final class ApiVerticle extends VerticleBase {
             return;
         }
         JobState job = found.get();
-        vertx.executeBlocking(() -> manifest(job)).onSuccess(manifest -> {
+        vertx.executeBlocking(() -> manifest(job).map(m -> new Manifest(m.files().stream()
+                .map(f -> f.withUrl(url(job, f.path()))).toList()))).onSuccess(manifest -> {
             if (manifest.isEmpty()) {
                 Problems.notFound(ctx, "job " + job.id() + " is " + job.status().wireName()
                         + " and has no stored results yet");
                 return;
             }
-            Instant now = Instant.now();
-            List<Manifest.File> files = manifest.get().files().stream()
-                    .map(f -> f.withUrl(s.signer().url(job.tenant(), job.id(), f.path(), now))).toList();
-            json(ctx, new Manifest(files));
+            json(ctx, manifest.get());
         }).onFailure(ctx::fail);
+    }
+
+    /**
+     * Where a client downloads a result file: a presigned URL of the object store when {@code FARM_S3_PUBLIC_URLS}
+     * is set and the store can presign, else the gateway's signed file URL. Runs off the event loop (presigning may
+     * ask the store for its region).
+     */
+    private String url(JobState job, String path) {
+        if (publicUrls) {
+            Optional<java.net.URI> direct = s.objects().presignGet(ObjectKeys.key(job.tenant(), job.id(), path),
+                    s.signer().ttl());
+            if (direct.isPresent()) {
+                return direct.get().toString();
+            }
+        }
+        return s.signer().url(job.tenant(), job.id(), path, Instant.now());
     }
 
     /**

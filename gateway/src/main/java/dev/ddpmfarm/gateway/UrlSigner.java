@@ -24,6 +24,11 @@ final class UrlSigner {
     }
 
     /** {@code /v1/jobs/{id}/files/{path}?exp=…&sig=…}, valid from {@code now} for the lifetime. */
+    /** How long a URL stays valid. */
+    Duration ttl() {
+        return ttl;
+    }
+
     String url(String tenant, String jobId, String path, Instant now) {
         long exp = now.plus(ttl).getEpochSecond();
         return "/v1/jobs/" + jobId + "/files/" + path + "?exp=" + exp + "&sig=" + sign(tenant, jobId, path, exp);

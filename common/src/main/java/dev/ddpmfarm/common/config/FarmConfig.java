@@ -54,6 +54,9 @@ public final class FarmConfig {
             "Bucket holding every tenant's jobs (SPEC §6); created when missing.");
     public static final Key<String> S3_REGION = define("FARM_S3_REGION", "us-east-1", nonBlank(),
             "S3 region used for request signing.");
+    public static final Key<Boolean> S3_PUBLIC_URLS = define("FARM_S3_PUBLIC_URLS", "false", FarmConfig::bool,
+            "true: result URLs in manifests are presigned GETs straight from the object store (set it when clients "
+                    + "reach FARM_S3_ENDPOINT); false: they stream through the gateway.");
 
     // ---- Gateway --------------------------------------------------------------------------------------------------
     public static final Key<String> HTTP_HOST = define("FARM_HTTP_HOST", "0.0.0.0", nonBlank(),
@@ -212,6 +215,14 @@ public final class FarmConfig {
                 throw new IllegalArgumentException("must not be empty");
             }
             return s;
+        };
+    }
+
+    private static boolean bool(String s) {
+        return switch (s) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("must be true or false, was '" + s + "'");
         };
     }
 

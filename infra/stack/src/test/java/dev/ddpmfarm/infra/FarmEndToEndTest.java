@@ -48,7 +48,7 @@ class FarmEndToEndTest {
         stack = EmbeddedStack.start(FarmConfig.from(Map.of("FARM_DATA_DIR", dir.resolve("data").toString(),
                 "FARM_MODELS_DIR", dir.resolve("models").toString(), "FARM_HTTP_PORT", "0",
                 "FARM_HTTP_HOST", "127.0.0.1", "FARM_API_KEYS", "acme:" + KEY, "FARM_SHARD_SIZE", "4",
-                "FARM_WORKER_MAX_BATCH", "8", "FARM_WORKER_METRICS_PORT", "0")), 0, 0);
+                "FARM_WORKER_MAX_BATCH", "8", "FARM_WORKER_METRICS_PORT", "0", "FARM_S3_PUBLIC_URLS", "true")), 0, 0);
         client = new FarmClient(stack.url(), KEY);
     }
 
@@ -58,7 +58,7 @@ class FarmEndToEndTest {
     }
 
     @Test
-    @DisplayName("a guided generate job streams progress and frames over the WebSocket, then its results download")
+    @DisplayName("a guided generate job streams progress and frames over the WebSocket; its results download from S3")
     void generate() throws Exception {
         JobDocument job = client.submit("{\"type\":\"generate\",\"model\":\"tiny\",\"count\":3,\"sampler\":\"ddpm\","
                 + "\"steps\":20,\"checkpointEvery\":5,\"class\":3,\"guidance\":2,\"seed\":9}");
@@ -82,6 +82,8 @@ class FarmEndToEndTest {
                 "samples/000002.png", "status.json"),
                 m.files().stream().map(Manifest.File::path).sorted().toList());
         for (Manifest.File f : m.files()) {
+            assertTrue(f.url().startsWith(stack.config().get(FarmConfig.S3_ENDPOINT).toString()),
+                    "with FARM_S3_PUBLIC_URLS the manifest's URLs are presigned URLs of the S3 server: " + f.url());
             HttpResponse<byte[]> r = client.download(f.url());
             assertEquals(200, r.statusCode(), f.path());
             assertEquals(f.size(), r.body().length, f.path());
