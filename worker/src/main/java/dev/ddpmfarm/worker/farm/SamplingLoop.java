@@ -7,9 +7,11 @@ import dev.ddpmfarm.common.wire.ControlAction;
 import dev.ddpmfarm.common.wire.ErrorEvent;
 import dev.ddpmfarm.common.wire.FrameEvent;
 import dev.ddpmfarm.common.wire.GenerateRequest;
+import dev.ddpmfarm.common.wire.ImageJobRequest;
 import dev.ddpmfarm.common.wire.JobEvent;
 import dev.ddpmfarm.common.wire.JobStatus;
 import dev.ddpmfarm.common.wire.ProgressEvent;
+import dev.ddpmfarm.common.wire.ProgressiveRequest;
 import dev.ddpmfarm.common.wire.ResultEvent;
 import dev.ddpmfarm.common.wire.StatusEvent;
 import dev.ddpmfarm.common.wire.Task;
@@ -18,6 +20,7 @@ import dev.ddpmfarm.common.wire.Wire;
 import dev.ddpmfarm.worker.model.LoadedModel;
 import dev.ddpmfarm.worker.sampling.BatchSampler;
 import dev.ddpmfarm.worker.sampling.ContinuousBatch;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -73,7 +76,8 @@ final class SamplingLoop implements Runnable {
     }
 
     /** A finished task whose results are being stored. */
-    private record Storing(TaskRun run, CompletableFuture<String> manifest, long sinceNanos) {
+    private record Storing(Task task, TopicPartition partition, long offset, CompletableFuture<String> manifest,
+                           long sinceNanos) {
     }
 
     /** A redelivered task waiting out its backoff. */
@@ -91,6 +95,7 @@ final class SamplingLoop implements Runnable {
     private final OffsetTracker offsets = new OffsetTracker();
     private final Map<String, Slot> slots = new HashMap<>();
     private final List<TaskRun> runs = new ArrayList<>();
+    private final List<ImageRun> imageRuns = new ArrayList<>();
     private final List<Delayed> delayed = new ArrayList<>();
     private final List<Storing> storing = new ArrayList<>();
     private final Executor results;
@@ -135,13 +140,15 @@ final class SamplingLoop implements Runnable {
         } finally {
             storing.forEach(st -> st.manifest().exceptionally(e -> null).join());
             reportStored();
-            handOver(runs.stream().map(TaskRun::partition).toList());
+            List<TopicPartition> held = new ArrayList<>(runs.stream().map(TaskRun::partition).toList());
+            imageRuns.forEach(r -> held.add(r.partition()));
+            handOver(held);
             commit();
         }
     }
 
     private void turn() {
-        boolean idle = runs.isEmpty();
+        boolean idle = runs.isEmpty() && imageRuns.isEmpty();
         for (ConsumerRecord<String, byte[]> r : tasks.poll(idle && delayed.isEmpty() && storing.isEmpty() ? IDLE_POLL
                 : idle ? Duration.ofMillis(20) : Duration.ZERO)) {
             accept(r);
@@ -153,6 +160,7 @@ final class SamplingLoop implements Runnable {
                 step(slot);
             }
         }
+        imageRuns.forEach(this::step);
         storeCompleted();
         reportStored();
         flowControl();
@@ -199,11 +207,6 @@ final class SamplingLoop implements Runnable {
 
     private void start(Task task, TopicPartition partition, long offset) {
         try {
-            if (!(task.request() instanceof GenerateRequest request)) {
-                giveUp(task, partition, offset, "job type " + task.request().type().wireName()
-                        + " is not run by this worker version");
-                return;
-            }
             if (store.completed(task)) {
                 LOG.info("job {} shard {}: results already stored, reporting them again", task.jobId(), task.shard());
                 send(ResultEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(),
@@ -211,6 +214,11 @@ final class SamplingLoop implements Runnable {
                 offsets.finished(partition, offset);
                 return;
             }
+            if (task.request() instanceof ImageJobRequest request) {
+                startImageRun(task, partition, offset, request);
+                return;
+            }
+            GenerateRequest request = (GenerateRequest) task.request();
             Slot slot = slot(request.model());
             TaskRun run = TaskRun.start(task, partition, offset, slot.model().process(), slot.dims(),
                     store.checkpoint(task).orElse(null));
@@ -221,9 +229,33 @@ final class SamplingLoop implements Runnable {
             }
             runs.add(run);
             run.unfinished().forEach(s -> slot.batch().add(run, s, request.priority()));
-        } catch (RuntimeException | java.io.IOException e) {
+        } catch (RuntimeException | IOException e) {
             fail(task, partition, offset, e);
         }
+    }
+
+    /** Starts a progressive or rate-distortion job; unusable input images fail it at once, without retries. */
+    private void startImageRun(Task task, TopicPartition partition, long offset, ImageJobRequest request)
+            throws IOException {
+        Slot slot = slot(request.model());
+        float[][] x0;
+        try {
+            x0 = JobImages.load(request.input(), slot.imageShape());
+        } catch (IllegalArgumentException e) {
+            giveUp(task, partition, offset, e.getMessage());
+            return;
+        }
+        LoadedModel model = slot.model();
+        ImageRun run = request instanceof ProgressiveRequest
+                ? new ProgressiveRun(task, partition, offset, model.denoiser(), model.process(), x0, maxBatch)
+                : new RateDistortionRun(task, partition, offset, model, x0, maxBatch,
+                store.imageCheckpoint(task).orElse(null));
+        if (run.workDone() > 0) {
+            LOG.info("job {}: resuming from its checkpoint, {} of {} forward passes already done", task.jobId(),
+                    run.workDone(), run.work());
+            stats.resumed.incrementAndGet();
+        }
+        imageRuns.add(run);
     }
 
     private Slot slot(String modelName) {
@@ -276,8 +308,8 @@ final class SamplingLoop implements Runnable {
         long now = System.nanoTime();
         for (TaskRun run : stepped) {
             Task task = run.task();
-            if (!run.announced) {
-                run.announced = true;
+            if (!run.reporting.announced) {
+                run.reporting.announced = true;
                 send(StatusEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), JobStatus.RUNNING), false);
             }
             List<TaskRun.Frame> done = frames.getOrDefault(run, List.of());
@@ -289,15 +321,15 @@ final class SamplingLoop implements Runnable {
                                 paths[0], paths[1]), false);
                     }
                 }
-                if (!run.done() && (!done.isEmpty() || now - run.lastCheckpointNanos > checkpointIntervalNanos)) {
+                if (!run.done() && (!done.isEmpty() || now - run.reporting.lastCheckpointNanos > checkpointIntervalNanos)) {
                     checkpoint(run, slot);
                 }
             } catch (RuntimeException e) {
                 LOG.warn("job {} shard {}: cannot store a frame or checkpoint ({}); going on", task.jobId(),
                         task.shard(), e.toString());
             }
-            if (!done.isEmpty() || now - run.lastProgressNanos > PROGRESS_INTERVAL_NANOS) {
-                run.lastProgressNanos = now;
+            if (!done.isEmpty() || now - run.reporting.lastProgressNanos > PROGRESS_INTERVAL_NANOS) {
+                run.reporting.lastProgressNanos = now;
                 int step = run.meanStep();
                 send(ProgressEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), step, run.steps(),
                         run.timestepAfter(step), run.finishedSamples(), task.size()), false);
@@ -305,10 +337,51 @@ final class SamplingLoop implements Runnable {
         }
     }
 
+    /** One forward pass of an image job, its progress, its checkpoint, and its results once it is done. */
+    private void step(ImageRun run) {
+        Task task = run.task();
+        long t0 = System.nanoTime();
+        try {
+            run.step();
+        } catch (RuntimeException e) {
+            imageRuns.remove(run);
+            fail(task, run.partition(), run.offset(), e);
+            return;
+        }
+        stats.step(1, 1, System.nanoTime() - t0);
+        Reporting r = run.reporting();
+        long now = System.nanoTime();
+        if (!r.announced) {
+            r.announced = true;
+            send(StatusEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), JobStatus.RUNNING), false);
+        }
+        if (run.done() || now - r.lastProgressNanos > PROGRESS_INTERVAL_NANOS) {
+            r.lastProgressNanos = now;
+            int total = slots.get(task.request().model()).model().process().timesteps();
+            int step = (int) (run.workDone() * total / Math.max(1, run.work()));
+            send(ProgressEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), step, total,
+                    run.timestep(), run.imagesDone(), run.images()), false);
+        }
+        byte[] state = now - r.lastCheckpointNanos > checkpointIntervalNanos && !run.done() ? run.checkpoint() : null;
+        if (state != null) {
+            try {
+                store.saveImageCheckpoint(task, state);
+            } catch (RuntimeException e) {
+                LOG.warn("job {}: cannot store a checkpoint ({}); going on", task.jobId(), e.toString());
+            }
+            r.lastCheckpointNanos = now;
+        }
+        if (run.done()) {
+            imageRuns.remove(run);
+            storing.add(new Storing(task, run.partition(), run.offset(),
+                    CompletableFuture.supplyAsync(() -> store.saveOutputs(task, run.outputs()), results), now));
+        }
+    }
+
     private void checkpoint(TaskRun run, Slot slot) {
         store.saveCheckpoint(run.task(), Checkpoint.of(run.task(), run.steps(), run.states(), slot.imageShape()),
                 slot.imageShape());
-        run.lastCheckpointNanos = System.nanoTime();
+        run.reporting.lastCheckpointNanos = System.nanoTime();
     }
 
     /** Hands the results of finished tasks to the storing threads; the batch goes on meanwhile. */
@@ -317,8 +390,8 @@ final class SamplingLoop implements Runnable {
             if (run.done()) {
                 runs.remove(run);
                 int[] shape = slots.get(run.request().model()).imageShape();
-                storing.add(new Storing(run, CompletableFuture.supplyAsync(() -> store.saveResults(run, shape),
-                        results), System.nanoTime()));
+                storing.add(new Storing(run.task(), run.partition(), run.offset(),
+                        CompletableFuture.supplyAsync(() -> store.saveResults(run, shape), results), System.nanoTime()));
             }
         }
     }
@@ -330,20 +403,19 @@ final class SamplingLoop implements Runnable {
                 continue;
             }
             storing.remove(st);
-            Task task = st.run().task();
+            Task task = st.task();
             try {
                 String manifest = st.manifest().join();
                 send(ResultEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), manifest), true);
                 store.deleteCheckpoint(task);
-                offsets.finished(st.run().partition(), st.run().offset());
+                offsets.finished(st.partition(), st.offset());
                 stats.tasksDone.incrementAndGet();
-                LOG.info("job {} shard {}: {} samples stored in {} ms", task.jobId(), task.shard(), task.size(),
+                LOG.info("job {} shard {}: results stored in {} ms", task.jobId(), task.shard(),
                         (System.nanoTime() - st.sinceNanos()) / 1_000_000);
             } catch (CompletionException e) {
-                fail(task, st.run().partition(), st.run().offset(),
-                        e.getCause() instanceof Exception cause ? cause : e);
+                fail(task, st.partition(), st.offset(), e.getCause() instanceof Exception cause ? cause : e);
             } catch (RuntimeException e) {
-                fail(task, st.run().partition(), st.run().offset(), e);
+                fail(task, st.partition(), st.offset(), e);
             }
         }
     }
@@ -374,6 +446,18 @@ final class SamplingLoop implements Runnable {
                 offsets.finished(run.partition(), run.offset());
                 LOG.info("job {} shard {}: cancelled with {} of {} samples finished", run.task().jobId(),
                         run.task().shard(), run.finishedSamples(), run.task().size());
+            }
+        }
+        for (ImageRun run : List.copyOf(imageRuns)) {
+            if (cancelled.contains(run.task().jobId())) {
+                imageRuns.remove(run);
+                try {
+                    store.deleteCheckpoint(run.task());
+                } catch (RuntimeException e) {
+                    LOG.warn("job {}: cannot delete its checkpoint: {}", run.task().jobId(), e.toString());
+                }
+                offsets.finished(run.partition(), run.offset());
+                LOG.info("job {}: cancelled", run.task().jobId());
             }
         }
         delayed.removeIf(d -> {
@@ -435,6 +519,20 @@ final class SamplingLoop implements Runnable {
                 } catch (RuntimeException e) {
                     LOG.warn("job {} shard {}: cannot checkpoint before handing it over: {}", run.task().jobId(),
                             run.task().shard(), e.toString());
+                }
+            }
+        }
+        for (ImageRun run : List.copyOf(imageRuns)) {
+            if (partitions.contains(run.partition())) {
+                imageRuns.remove(run);
+                byte[] state = run.checkpoint();
+                try {
+                    if (state != null) {
+                        store.saveImageCheckpoint(run.task(), state);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("job {}: cannot checkpoint before handing it over: {}", run.task().jobId(),
+                            e.toString());
                 }
             }
         }

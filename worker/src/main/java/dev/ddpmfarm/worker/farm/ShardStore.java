@@ -48,9 +48,9 @@ final class ShardStore {
         this.uploads = uploads;
     }
 
-    /** {@code status.json}: what this worker did with a task. */
+    /** {@code status.json}: what this worker did with a task; {@code resumedWork} is what a checkpoint saved. */
     record ShardStatus(String jobId, int shard, int shards, int start, int end, String status, int attempt,
-                       String worker, long resumedSampleSteps, Instant finishedAt) {
+                       String worker, long resumedWork, Instant finishedAt) {
     }
 
     /** The manifest path of a finished task, relative to the job's prefix. */
@@ -72,8 +72,23 @@ final class ShardStore {
         objects.put(Checkpoint.key(task), checkpoint.encode(imageShape), Npy.MEDIA_TYPE);
     }
 
+    /** Removes the task's checkpoints, whatever kind of run wrote them. */
     void deleteCheckpoint(Task task) {
         objects.delete(Checkpoint.key(task));
+        objects.delete(imageCheckpointKey(task));
+    }
+
+    /** The saved state of an image job ({@link ImageRun#checkpoint}), if any. */
+    Optional<byte[]> imageCheckpoint(Task task) {
+        return objects.get(imageCheckpointKey(task));
+    }
+
+    void saveImageCheckpoint(Task task, byte[] state) {
+        objects.put(imageCheckpointKey(task), state, "application/json");
+    }
+
+    private static String imageCheckpointKey(Task task) {
+        return key(task, ObjectKeys.checkpoints(task.shard()) + "state.json");
     }
 
     /** Stores the frame's x_t and x̂_0 grids; returns their paths relative to the job's prefix. */
@@ -107,10 +122,22 @@ final class ShardStore {
             files.add(put(task, dir + ObjectKeys.GRID,
                     Png.encode(Grid.of(images.subList(0, Math.min(GRID_MAX, images.size())))), Png.MEDIA_TYPE));
         }
-        files.add(put(task, dir + ObjectKeys.STATUS, Wire.toBytes(new ShardStatus(task.jobId(), task.shard(),
-                task.shards(), task.start(), task.end(), "succeeded", task.attempt(), workerId, run.resumedSteps(),
+        return finish(task, dir, files, run.resumedSteps());
+    }
+
+    /** Stores an image job's result files, {@code status.json}, then the manifest; returns the manifest's path. */
+    String saveOutputs(Task task, List<ImageRun.Output> outputs) {
+        List<CompletableFuture<Manifest.File>> puts = outputs.stream().map(o -> CompletableFuture.supplyAsync(
+                () -> put(task, o.path(), o.data(), o.mediaType()), uploads)).toList();
+        return finish(task, "", join(puts), 0);
+    }
+
+    private String finish(Task task, String dir, List<Manifest.File> files, long resumedWork) {
+        List<Manifest.File> all = new ArrayList<>(files);
+        all.add(put(task, dir + ObjectKeys.STATUS, Wire.toBytes(new ShardStatus(task.jobId(), task.shard(),
+                task.shards(), task.start(), task.end(), "succeeded", task.attempt(), workerId, resumedWork,
                 Instant.now())), "application/json"));
-        return saveManifest(task, manifestPath(task), files);
+        return saveManifest(task, manifestPath(task), all);
     }
 
     /** Stores the finished samples of a cancelled task (finished samples are kept) and their shard manifest. */
@@ -130,6 +157,10 @@ final class ShardStore {
             Uint8Image image = images.get(i);
             puts.add(CompletableFuture.supplyAsync(() -> put(task, path, Png.encode(image), Png.MEDIA_TYPE), uploads));
         }
+        return join(puts);
+    }
+
+    private static List<Manifest.File> join(List<CompletableFuture<Manifest.File>> puts) {
         try {
             return puts.stream().map(CompletableFuture::join).toList();
         } catch (CompletionException e) {

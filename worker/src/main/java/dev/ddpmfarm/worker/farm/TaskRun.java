@@ -42,9 +42,7 @@ final class TaskRun {
     private final long resumedSteps;
     private int finished;
     private long stepsTaken;
-    boolean announced;
-    long lastProgressNanos;
-    long lastCheckpointNanos = System.nanoTime();
+    final Reporting reporting = new Reporting();
 
     private TaskRun(Task task, TopicPartition partition, long offset, Scheduler scheduler, SampleState[] states) {
         this.task = task;

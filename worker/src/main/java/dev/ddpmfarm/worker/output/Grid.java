@@ -17,6 +17,11 @@ public final class Grid {
 
     /** The grid of {@code images} (all of one size), {@code padding} pixels of black between and around them. */
     public static Uint8Image of(List<Uint8Image> images, int padding) {
+        return of(images, (int) Math.ceil(Math.sqrt(images.size())), padding);
+    }
+
+    /** The grid of {@code images} (all of one size) in rows of {@code cols}, {@code padding} pixels of black. */
+    public static Uint8Image of(List<Uint8Image> images, int cols, int padding) {
         if (images.isEmpty()) {
             throw new IllegalArgumentException("a grid needs at least one image");
         }
@@ -24,7 +29,6 @@ public final class Grid {
         int h = first.height();
         int w = first.width();
         int c = first.channels();
-        int cols = (int) Math.ceil(Math.sqrt(images.size()));
         int rows = (images.size() + cols - 1) / cols;
         int gridH = rows * (h + padding) + padding;
         int gridW = cols * (w + padding) + padding;

@@ -5,6 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ddpmfarm.common.wire.InputSpec;
+import dev.ddpmfarm.common.wire.JobRequest;
+import dev.ddpmfarm.common.wire.ProgressiveRequest;
+import dev.ddpmfarm.common.wire.RateDistortion;
+import dev.ddpmfarm.common.wire.RateDistortionRequest;
+import dev.ddpmfarm.common.wire.TimestepSelection;
+import dev.ddpmfarm.worker.output.Grid;
+import dev.ddpmfarm.worker.output.Png;
+import java.util.Base64;
 import dev.ddpmfarm.clients.kafka.FarmTopics;
 import dev.ddpmfarm.clients.kafka.KafkaClients;
 import dev.ddpmfarm.common.config.FarmConfig;
@@ -248,6 +258,79 @@ class WorkerTest {
         List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job, e -> true);
         assertFalse(events.stream().anyMatch(e -> e instanceof ResultEvent), "no result after a cancellation");
         assertTrue(OBJECTS.stat(ObjectKeys.key(TENANT, job, ObjectKeys.MANIFEST)).isEmpty());
+    }
+
+    private static InputSpec uploads(int n) {
+        List<String> images = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            byte[] pixels = new byte[TinyModel.SIZE * TinyModel.SIZE];
+            for (int p = 0; p < pixels.length; p++) {
+                pixels[p] = (byte) ((p * 37 + i * 91) % 256);
+            }
+            images.add(Base64.getEncoder().encodeToString(Png.encode(
+                    new Uint8Image(TinyModel.SIZE, TinyModel.SIZE, 1, pixels))));
+        }
+        return new InputSpec(null, null, null, images);
+    }
+
+    private static Task imageTask(String job, JobRequest request) {
+        return new Task(WireMessage.SCHEMA_VERSION, job, TENANT, 0, 1, 0, request.sampleCount(), request, 1,
+                Instant.now());
+    }
+
+    @Test
+    @DisplayName("a rate-distortion job stores rd.json, rd.csv and rd.png: the rate grows as t falls, NLL = rate + L_0")
+    void rateDistortion() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        submit(imageTask(job, new RateDistortionRequest(TinyModel.NAME, uploads(3),
+                new TimestepSelection(false, List.of(1000, 500, 1)), 4L, 5)));
+        read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
+
+        RateDistortion rd = Wire.fromBytes(object(job, ObjectKeys.RD_JSON), RateDistortion.class);
+        assertEquals(List.of(1000, 500, 1), rd.rows().stream().map(RateDistortion.Row::t).toList());
+        assertTrue(rd.rows().get(0).rateBitsPerDim() < rd.rows().get(1).rateBitsPerDim()
+                && rd.rows().get(1).rateBitsPerDim() < rd.rows().get(2).rateBitsPerDim(), rd.toString());
+        assertEquals(rd.nllBitsPerDim(), rd.rows().get(2).rateBitsPerDim() + rd.decoderBitsPerDim(), 1e-9);
+        assertEquals(3, rd.images());
+        assertTrue(new String(object(job, ObjectKeys.RD_CSV), StandardCharsets.UTF_8).startsWith("t,reverse_steps"));
+        Png.decode(object(job, ObjectKeys.RD_PNG));
+        Manifest m = Wire.fromBytes(object(job, ObjectKeys.MANIFEST), Manifest.class);
+        assertEquals(List.of("rd.csv", "rd.json", "rd.png", "status.json"),
+                m.files().stream().map(Manifest.File::path).toList());
+    }
+
+    @Test
+    @DisplayName("a progressive job stores one grid per input (rows = t) and the RMSE of x̂_0 and of each sample")
+    void progressive() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        submit(imageTask(job, new ProgressiveRequest(TinyModel.NAME, uploads(2), List.of(1000, 10, 0), 2, 8L, 5)));
+        read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
+
+        Uint8Image grid = Png.decode(object(job, "progressive/000.png"));
+        int tile = TinyModel.SIZE + Grid.PADDING;
+        assertEquals(3 * tile + Grid.PADDING, grid.height(), "three rows, one per t");
+        assertEquals((2 + 3) * tile + Grid.PADDING, grid.width(), "x_t, x̂_0, two samples, the original");
+        object(job, "progressive/001.png");
+        JsonNode report = Wire.mapper().readTree(object(job, "progressive.json"));
+        assertEquals(6, report.get("rows").size());
+        JsonNode atZero = report.get("rows").get(2);
+        assertEquals(0, atZero.get("t").asInt());
+        assertEquals(0.0, atZero.get("rmseX0").asDouble(), "at t = 0 x̂_0 is the image itself");
+        assertTrue(report.get("rows").get(0).get("rmseSamples").size() == 2);
+    }
+
+    @Test
+    @DisplayName("an upload that is not a PNG fails its job at once, naming the image, without retries")
+    void badUpload() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        InputSpec garbage = new InputSpec(null, null, null,
+                List.of(Base64.getEncoder().encodeToString("GIF89a not a png".getBytes(StandardCharsets.UTF_8))));
+        submit(imageTask(job, new RateDistortionRequest(TinyModel.NAME, garbage, TimestepSelection.ALL, 1L, 5)));
+        List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job,
+                e -> e.stream().anyMatch(x -> x instanceof ErrorEvent));
+        ErrorEvent error = (ErrorEvent) events.stream().filter(e -> e instanceof ErrorEvent).findFirst().orElseThrow();
+        assertTrue(error.message().startsWith("input.images[0]: "), error.message());
+        assertFalse(error.message().contains("failed"), "no retries: " + error.message());
     }
 
     /** Records of job {@code jobId} on the jobs topic that lie before the worker group's committed positions. */

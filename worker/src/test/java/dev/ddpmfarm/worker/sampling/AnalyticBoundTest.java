@@ -6,9 +6,13 @@ import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
 import dev.ddpmfarm.common.diffusion.KeyedNoise;
 import dev.ddpmfarm.common.diffusion.VarianceType;
 import dev.ddpmfarm.common.diffusion.VariationalBound;
+import dev.ddpmfarm.common.wire.RateDistortion;
+import dev.ddpmfarm.common.wire.TimestepSelection;
+import dev.ddpmfarm.worker.eval.BoundEvaluator;
 import dev.ddpmfarm.worker.model.Denoiser;
 import java.util.Arrays;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -31,24 +35,13 @@ class AnalyticBoundTest {
         Denoiser denoiser = GaussianData.denoiser();
         int dims = GaussianData.DIMS;
         double s2 = GaussianData.STD * GaussianData.STD;
-        float[][] x0 = new float[N][dims];
-        for (int i = 0; i < N; i++) {
-            float[] z = KeyedNoise.gaussian(11, i, 0, dims);
-            for (int j = 0; j < dims; j++) {
-                x0[i][j] = (float) (GaussianData.MEAN[j] + GaussianData.STD * z[j]);
-            }
-        }
+        float[][] x0 = gaussianImages();
         double[] alphaBar = GaussianData.alphaBar();
         double measured = 0;
         double measuredVariance = 0;
-        double exact = 0;
+        double exact = exactPriorBits(x0, alphaBar);
         for (int i = 0; i < N; i++) {
             measured += bound.priorBitsPerDim(x0[i]) / N;
-            for (int j = 0; j < dims; j++) {
-                double a = alphaBar[999];
-                double kl = 0.5 * (-1 - Math.log(1 - a) + (1 - a) + a * x0[i][j] * x0[i][j]);
-                exact += kl / Math.log(2) / dims / N;
-            }
         }
         int[] ts = new int[N];
         int[] classes = new int[N];
@@ -77,6 +70,68 @@ class AnalyticBoundTest {
         double se = Math.sqrt(measuredVariance);
         assertEquals(exact, measured, 4 * se + 1e-6, variance + ": exact " + exact + " bits/dim, measured " + measured
                 + " ± " + se);
+    }
+
+    @Test
+    @DisplayName("rate-distortion of the analytic denoiser: the rate before the decoder and the distortion at each t "
+            + "match their closed forms")
+    void rateDistortionMatchesClosedForm() {
+        float[][] x0 = gaussianImages();
+        double[] alphaBar = GaussianData.alphaBar();
+        double s2 = GaussianData.STD * GaussianData.STD;
+        BoundEvaluator.Result r = new BoundEvaluator(GaussianData.denoiser(), GaussianData.PROCESS, VarianceType.BETA,
+                false).evaluate(x0, 12, N, t -> { });
+        RateDistortion rd = RateDistortion.of(r.priorBitsPerDim(), r.termBitsPerDim(), r.rmse255(), N,
+                TimestepSelection.ALL);
+        double exactRate = exactPriorBits(x0, alphaBar);
+        for (int t = 1; t < 1000; t++) {
+            exactRate += expectedKlBits(t, alphaBar, x0, s2, VarianceType.BETA);
+        }
+        RateDistortion.Row last = rd.rows().get(rd.rows().size() - 1);
+        assertEquals(1, last.t());
+        assertEquals(exactRate, last.rateBitsPerDim(), 0.01 * exactRate, "rate once x_1 is received");
+        assertEquals(rd.nllBitsPerDim(), last.rateBitsPerDim() + rd.decoderBitsPerDim(), 1e-9);
+        for (RateDistortion.Row row : rd.rows()) {
+            if (row.t() % 111 != 1) {
+                continue;
+            }
+            double a = alphaBar[row.t() - 1];
+            double k = Math.sqrt(a) * s2 / (a * s2 + 1 - a);
+            double error = 0;
+            for (float[] x : x0) {
+                for (int j = 0; j < x.length; j++) {
+                    double d = x[j] - GaussianData.MEAN[j];
+                    error += Math.pow(1 - k * Math.sqrt(a), 2) * d * d + k * k * (1 - a);
+                }
+            }
+            double exactRmse = 127.5 * Math.sqrt(error / (x0.length * x0[0].length));
+            assertEquals(exactRmse, row.rmse255(), 0.05 * exactRmse, "distortion at t = " + row.t());
+        }
+    }
+
+    /** N draws of the Gaussian data. */
+    private static float[][] gaussianImages() {
+        int dims = GaussianData.DIMS;
+        float[][] x0 = new float[N][dims];
+        for (int i = 0; i < N; i++) {
+            float[] z = KeyedNoise.gaussian(11, i, 0, dims);
+            for (int j = 0; j < dims; j++) {
+                x0[i][j] = (float) (GaussianData.MEAN[j] + GaussianData.STD * z[j]);
+            }
+        }
+        return x0;
+    }
+
+    /** L_T = KL(q(x_T | x_0) ‖ N(0, I)) in bits per dimension, averaged over the given x_0. */
+    private static double exactPriorBits(float[][] x0, double[] alphaBar) {
+        double a = alphaBar[999];
+        double total = 0;
+        for (float[] x : x0) {
+            for (float v : x) {
+                total += 0.5 * (-1 - Math.log(1 - a) + (1 - a) + a * v * v);
+            }
+        }
+        return total / Math.log(2) / (x0.length * x0[0].length);
     }
 
     /** The expected KL term of step t (0-based) in bits per dimension, averaged over the given x_0. */
