@@ -21,6 +21,8 @@ ensure_tools() {
   local missing=()
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  # the worker draws its figures (the rate-distortion plot) in DejaVu Sans
+  { [ -n "$(fc-list 2>/dev/null)" ] && [ -d /usr/share/fonts/truetype/dejavu ]; } || missing+=(fonts-dejavu-core)
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 

@@ -1,6 +1,9 @@
 package dev.ddpmfarm.worker.output;
 
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -46,8 +49,9 @@ public final class Png {
     }
 
     /**
-     * Decodes a PNG (or any format {@code javax.imageio} reads): 8-bit grayscale stays one channel, anything else
-     * becomes RGB (alpha dropped).
+     * Decodes a PNG (or any format {@code javax.imageio} reads). Grayscale stays one channel: gray samples of any
+     * bit depth (16-bit ones rounded to 8 bits) and palettes whose every entry is gray. Anything else becomes 8-bit
+     * RGB through the image's colour model. Alpha is dropped, not composited.
      */
     public static Uint8Image decode(byte[] file) throws IOException {
         BufferedImage image = ImageIO.read(new ByteArrayInputStream(file));
@@ -56,24 +60,41 @@ public final class Png {
         }
         int h = image.getHeight();
         int w = image.getWidth();
-        if (image.getType() == BufferedImage.TYPE_BYTE_GRAY) {
-            int[] samples = image.getRaster().getPixels(0, 0, w, h, (int[]) null);
+        ColorModel model = image.getColorModel();
+        if (model.getColorSpace().getType() == ColorSpace.TYPE_GRAY) {
+            // the raster, not getRGB, which would convert linear gray to sRGB and brighten every mid-tone
+            int[] samples = image.getRaster().getSamples(0, 0, w, h, 0, (int[]) null);
+            int max = (1 << image.getSampleModel().getSampleSize(0)) - 1;
             byte[] pixels = new byte[samples.length];
             for (int i = 0; i < samples.length; i++) {
-                pixels[i] = (byte) samples[i];
+                pixels[i] = (byte) ((samples[i] * 255 + max / 2) / max);
+            }
+            return new Uint8Image(h, w, 1, pixels);
+        }
+        int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
+        if (model instanceof IndexColorModel palette && isGray(palette)) {
+            byte[] pixels = new byte[argb.length];
+            for (int i = 0; i < argb.length; i++) {
+                pixels[i] = (byte) argb[i];
             }
             return new Uint8Image(h, w, 1, pixels);
         }
         byte[] pixels = new byte[h * w * 3];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int rgb = image.getRGB(x, y);
-                int o = (y * w + x) * 3;
-                pixels[o] = (byte) (rgb >> 16);
-                pixels[o + 1] = (byte) (rgb >> 8);
-                pixels[o + 2] = (byte) rgb;
-            }
+        for (int i = 0; i < argb.length; i++) {
+            pixels[3 * i] = (byte) (argb[i] >> 16);
+            pixels[3 * i + 1] = (byte) (argb[i] >> 8);
+            pixels[3 * i + 2] = (byte) argb[i];
         }
         return new Uint8Image(h, w, 3, pixels);
+    }
+
+    /** Whether every entry of a palette has red = green = blue (what PNG grayscale of 1, 2 or 4 bits decodes to). */
+    private static boolean isGray(IndexColorModel palette) {
+        for (int i = 0; i < palette.getMapSize(); i++) {
+            if (palette.getRed(i) != palette.getGreen(i) || palette.getGreen(i) != palette.getBlue(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 }
