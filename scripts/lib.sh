@@ -22,7 +22,8 @@ ensure_tools() {
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
   # the worker draws its figures (the rate-distortion plot) in DejaVu Sans
-  { [ -n "$(fc-list 2>/dev/null)" ] && [ -d /usr/share/fonts/truetype/dejavu ]; } || missing+=(fonts-dejavu-core)
+  [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+  command -v fc-list >/dev/null || missing+=(fontconfig)
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 

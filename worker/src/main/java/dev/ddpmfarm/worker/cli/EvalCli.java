@@ -195,7 +195,7 @@ public final class EvalCli {
     private static float[] quantize(float[] x) {
         float[] out = new float[x.length];
         for (int i = 0; i < x.length; i++) {
-            out[i] = Uint8Image.toUint8(x[i]) / 127.5f - 1f;
+            out[i] = Uint8Image.toModelScale(Uint8Image.toUint8(x[i]));
         }
         return out;
     }

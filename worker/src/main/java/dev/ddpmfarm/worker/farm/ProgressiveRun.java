@@ -39,6 +39,7 @@ final class ProgressiveRun implements ImageRun {
     private final Reporting reporting = new Reporting();
     private final ProgressiveRequest request;
     private final int[] shape;
+    private final int timesteps;
     private final float[][] x0;
     private final float[][][] xt;
     private final float[][][] predX0;
@@ -55,6 +56,7 @@ final class ProgressiveRun implements ImageRun {
         this.offset = offset;
         this.request = (ProgressiveRequest) task.request();
         this.shape = denoiser.imageShape();
+        this.timesteps = process.timesteps();
         this.x0 = x0;
         int nt = request.timesteps().size();
         int perT = Math.max(1, request.samplesPerTimestep());
@@ -120,7 +122,8 @@ final class ProgressiveRun implements ImageRun {
             Slot slot = s.owner();
             lastTimestep = s.result().timestep();
             workDone++;
-            if (s.result().step() == 1 && slot.sample() == 0) {
+            int t = request.timesteps().get(slot.timestep());
+            if (s.result().step() == timesteps - t + 1 && slot.sample() == 0) {
                 predX0[slot.image()][slot.timestep()] = s.result().predXStart();
             }
             if (request.samplesPerTimestep() == 0) {

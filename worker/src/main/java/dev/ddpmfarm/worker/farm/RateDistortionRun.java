@@ -117,7 +117,7 @@ final class RateDistortionRun implements ImageRun {
         return List.of(
                 new Output(ObjectKeys.RD_JSON, Wire.toBytes(rd), "application/json"),
                 new Output(ObjectKeys.RD_CSV, rd.csv(timesteps).getBytes(StandardCharsets.UTF_8), "text/csv"),
-                new Output(ObjectKeys.RD_PNG, RateDistortionPlot.render(t,
+                new Output(ObjectKeys.RD_PNG, RateDistortionPlot.png(t,
                         all.rows().stream().mapToDouble(RateDistortion.Row::rateBitsPerDim).toArray(),
                         all.rows().stream().mapToDouble(RateDistortion.Row::rmse255).toArray(), timesteps),
                         "image/png"));

@@ -133,7 +133,14 @@ final class SamplingLoop implements Runnable {
         tasks.subscribe(List.of(Topics.JOBS), new Rebalance());
         try {
             while (running) {
-                turn();
+                try {
+                    turn();
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    LOG.error("a turn of the sampling loop failed; going on", e);
+                    sleepQuietly();
+                }
             }
         } catch (WakeupException e) {
             LOG.debug("woken up to stop");
@@ -160,7 +167,7 @@ final class SamplingLoop implements Runnable {
                 step(slot);
             }
         }
-        imageRuns.forEach(this::step);
+        List.copyOf(imageRuns).forEach(this::step);
         storeCompleted();
         reportStored();
         flowControl();
@@ -186,6 +193,15 @@ final class SamplingLoop implements Runnable {
             delayed.add(new Delayed(task, partition, record.offset(), System.nanoTime() + backoffNanos(task.attempt())));
         } else {
             start(task, partition, record.offset());
+        }
+    }
+
+    /** A pause after an unexpected failure, so a persistent one does not spin. */
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -93,7 +93,7 @@ public final class ImageInput {
                 }
                 alongColumns.apply(column, resizedColumn, 0);
                 for (int y = 0; y < height; y++) {
-                    out[(c * height + y) * width + x] = Math.round(resizedColumn[y]) / 127.5f - 1f;
+                    out[(c * height + y) * width + x] = Uint8Image.toModelScale(Math.round(resizedColumn[y]));
                 }
             }
         }

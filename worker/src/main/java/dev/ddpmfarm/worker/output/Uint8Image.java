@@ -40,6 +40,11 @@ public record Uint8Image(int height, int width, int channels, byte[] pixels) {
         return new Uint8Image(height, width, channels, hwc);
     }
 
+    /** Pixel value p (0 … 255) on the model's [-1, 1] scale: p / 127.5 − 1, the inverse of {@link #toUint8}. */
+    public static float toModelScale(int p) {
+        return p / 127.5f - 1f;
+    }
+
     /** (x + 1) · 127.5 rounded and clipped to 0 … 255; NaN maps to 0. */
     public static int toUint8(float x) {
         return (int) Math.max(0, Math.min(255, Math.round((x + 1) * 127.5)));

@@ -65,7 +65,7 @@ public record TrainingSet(float[][] images, int[] labels, int[] shape, List<Stri
         float[][] images = new float[data.count()][d];
         for (int i = 0; i < data.count(); i++) {
             for (int j = 0; j < d; j++) {
-                images[i][j] = data.pixel(i, j) / 127.5f - 1f;
+                images[i][j] = Uint8Image.toModelScale(data.pixel(i, j));
             }
         }
         return new TrainingSet(images, data.labels(), new int[] {1, data.height(), data.width()}, classNames);
@@ -117,7 +117,7 @@ public record TrainingSet(float[][] images, int[] labels, int[] shape, List<Stri
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
                 for (int k = 0; k < c; k++) {
-                    out[(k * h + y) * w + x] = (image.pixels()[(y * w + x) * c + k] & 0xff) / 127.5f - 1f;
+                    out[(k * h + y) * w + x] = Uint8Image.toModelScale(image.pixels()[(y * w + x) * c + k] & 0xff);
                 }
             }
         }
