@@ -18,6 +18,11 @@ public enum Dataset implements WireEnum {
         return wireName;
     }
 
+    /** {@code [C, H, W]} of its images: both built-in sets are Fashion-MNIST, 28×28 grayscale. */
+    public int[] imageShape() {
+        return new int[] {1, 28, 28};
+    }
+
     /** Number of images; valid indices are {@code 0 … size-1}. */
     public int size() {
         return size;

@@ -1,6 +1,10 @@
 package dev.ddpmfarm.common.wire;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.ddpmfarm.common.data.PngHeader;
+import dev.ddpmfarm.common.model.ModelCard;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 
@@ -55,12 +59,42 @@ public record InputSpec(Dataset dataset, List<Integer> indices, Integer count, L
         if (!v.check(image != null && !image.isEmpty(), field, "must be a base64-encoded PNG")) {
             return;
         }
+        byte[] bytes;
         try {
-            byte[] bytes = Base64.getDecoder().decode(image);
-            v.check(bytes.length <= MAX_IMAGE_BYTES, field, "must be at most " + MAX_IMAGE_BYTES + " bytes decoded");
+            bytes = Base64.getDecoder().decode(image);
         } catch (IllegalArgumentException e) {
             v.add(new FieldError(field, "is not valid base64: " + e.getMessage()));
+            return;
         }
+        if (v.check(bytes.length <= MAX_IMAGE_BYTES, field, "must be at most " + MAX_IMAGE_BYTES + " bytes decoded")) {
+            try {
+                PngHeader.read(bytes, PngHeader.MAX_PIXELS);
+            } catch (IllegalArgumentException e) {
+                v.add(new FieldError(field, e.getMessage()));
+            }
+        }
+    }
+
+    /**
+     * The checks against the model: uploads must have its aspect ratio (they are resized to its size), a dataset its
+     * image shape. Fields are named from the request's root ({@code input.…}).
+     */
+    List<FieldError> validate(ModelCard card) {
+        List<FieldError> errors = new ArrayList<>();
+        int[] shape = card.imageShape();
+        if (images != null) {
+            for (int i = 0; i < images.size(); i++) {
+                PngHeader header = PngHeader.read(Base64.getDecoder().decode(images.get(i)), PngHeader.MAX_PIXELS);
+                if (!header.fits(shape[2], shape[1])) {
+                    errors.add(new FieldError("input.images[" + i + "]", header.misfit(shape[2], shape[1])));
+                }
+            }
+        } else if (!Arrays.equals(shape, dataset.imageShape())) {
+            errors.add(new FieldError("input.dataset", dataset.wireName() + " holds images of shape "
+                    + Arrays.toString(dataset.imageShape()) + "; model " + card.name() + " takes "
+                    + Arrays.toString(shape)));
+        }
+        return errors;
     }
 
     /** The number of input images. */

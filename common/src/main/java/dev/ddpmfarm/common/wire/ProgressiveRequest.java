@@ -1,6 +1,7 @@
 package dev.ddpmfarm.common.wire;
 
 import dev.ddpmfarm.common.model.ModelCard;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 
@@ -53,7 +54,10 @@ public record ProgressiveRequest(String model, InputSpec input, List<Integer> ti
 
     @Override
     public List<FieldError> validate(ModelCard card) {
-        return TimestepSelection.checkRange("timesteps", timesteps, card.timesteps());
+        List<FieldError> errors = new ArrayList<>(TimestepSelection.checkRange("timesteps", timesteps,
+                card.timesteps()));
+        errors.addAll(input.validate(card));
+        return errors;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.ddpmfarm.common.wire;
 
 import dev.ddpmfarm.common.model.ModelCard;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -39,7 +40,9 @@ public record RateDistortionRequest(String model, InputSpec input, TimestepSelec
 
     @Override
     public List<FieldError> validate(ModelCard card) {
-        return timesteps.validate("timesteps", card.timesteps());
+        List<FieldError> errors = new ArrayList<>(timesteps.validate("timesteps", card.timesteps()));
+        errors.addAll(input.validate(card));
+        return errors;
     }
 
     @Override

@@ -10,10 +10,17 @@ import dev.ddpmfarm.common.diffusion.VarianceType;
 import dev.ddpmfarm.common.wire.JobRequestParser.Accepted;
 import dev.ddpmfarm.common.wire.JobRequestParser.Reason;
 import dev.ddpmfarm.common.wire.JobRequestParser.Rejection;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -222,14 +229,46 @@ class JobRequestParserTest {
                 + "{'dataset':'fashion-mnist:test','count':10001}}", Reason.INVALID)).keySet()));
     }
 
+    /** A base64 gray PNG of {@code width × height}. */
+    private static String png(int width, int height) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY), "png", out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Base64.getEncoder().encodeToString(out.toByteArray());
+    }
+
+    /** A base64 PNG signature and IHDR chunk declaring {@code width × height}, with nothing after it. */
+    private static String header(int width, int height) {
+        ByteBuffer b = ByteBuffer.allocate(33);
+        b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}).putInt(13).put("IHDR".getBytes(
+                StandardCharsets.US_ASCII)).putInt(width).putInt(height).put(new byte[] {8, 0, 0, 0, 0}).putInt(0);
+        return Base64.getEncoder().encodeToString(b.array());
+    }
+
     @Test
-    @DisplayName("uploaded images must be base64 and come without a dataset")
+    @DisplayName("uploaded images must be PNGs the model can take, checked from their header, and come without a "
+            + "dataset")
     void images() {
-        assertEquals(1, accepted("{'type':'rate-distortion','input':{'images':['iVBORw0KGgo=']}}").sampleCount());
-        Map<String, String> f = fields(rejected("{'type':'rate-distortion','input':{'images':['iVBORw0KGgo=','%%%']}}",
+        assertEquals(2, accepted("{'type':'rate-distortion','input':{'images':['" + png(28, 28) + "','" + png(56, 56)
+                + "']}}").sampleCount());
+        Map<String, String> f = fields(rejected("{'type':'rate-distortion','input':{'images':['" + png(28, 28)
+                + "','%%%','iVBORw0KGgo=','R0lGODlh','" + header(0, 0) + "','" + header(100_000, 100_000) + "']}}",
                 Reason.INVALID));
-        assertEquals(List.of("input.images[1]"), List.copyOf(f.keySet()));
-        assertTrue(fields(rejected("{'type':'rate-distortion','input':{'images':['iVBORw0KGgo='],'dataset':"
+        assertEquals(List.of("input.images[1]", "input.images[2]", "input.images[3]", "input.images[4]",
+                "input.images[5]"), List.copyOf(f.keySet()));
+        assertTrue(f.get("input.images[1]").contains("base64"), f.toString());
+        assertTrue(f.get("input.images[2]").contains("IHDR"), f.toString());
+        assertTrue(f.get("input.images[3]").contains("not a PNG"), f.toString());
+        assertTrue(f.get("input.images[4]").contains("0×0"), f.toString());
+        assertTrue(f.get("input.images[5]").contains("too large"), f.toString());
+        assertTrue(fields(rejected("{'type':'rate-distortion','input':{'images':['" + png(28, 28) + "'],'dataset':"
                 + "'fashion-mnist:test'}}", Reason.INVALID)).containsKey("input.images"));
+        Map<String, String> shape = fields(rejected("{'type':'progressive','timesteps':[10],'input':{'images':['"
+                + png(28, 28) + "','" + png(1000, 1) + "']}}", Reason.INVALID));
+        assertEquals(List.of("input.images[1]"), List.copyOf(shape.keySet()));
+        assertTrue(shape.get("input.images[1]").contains("aspect ratio"), shape.toString());
     }
 }

@@ -29,7 +29,7 @@ class WireRoundTripTest {
     static Stream<Object> messages() {
         return Stream.of(
                 GENERATE, PROGRESSIVE, RATE_DISTORTION,
-                new RateDistortionRequest(null, new InputSpec(null, null, null, List.of("iVBORw0KGgo=")),
+                new RateDistortionRequest(null, new InputSpec(null, null, null, List.of("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==")),
                         new TimestepSelection(false, List.of(1, 10)), 1L, 0),
                 new Task(1, JOB, "acme", 2, 3, 512, 600, GENERATE, 1, AT),
                 new Task(1, JOB, "acme", 0, 1, 0, 3, PROGRESSIVE, 2, AT),

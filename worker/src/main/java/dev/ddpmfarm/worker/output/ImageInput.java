@@ -1,7 +1,7 @@
 package dev.ddpmfarm.worker.output;
 
+import dev.ddpmfarm.common.data.PngHeader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -24,22 +24,15 @@ import java.util.Arrays;
  * is decoded, so a small file declaring a huge image (a decompression bomb) allocates nothing.
  */
 public final class ImageInput {
-    /** The most pixels (width × height) an uploaded image may declare. */
-    public static final long MAX_PIXELS = 4096L * 4096;
-
-    private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    /** The signature, then the IHDR chunk's length (13) and type; width and height follow at bytes 16 … 23. */
-    private static final int HEADER_BYTES = 24;
-    private static final double ASPECT_TOLERANCE = 0.01;
 
     private final int channels;
     private final int height;
     private final int width;
     private final long maxPixels;
 
-    /** Inputs for a model whose images are {@code shape = {C, H, W}}, C 1 or 3, at most {@link #MAX_PIXELS}. */
+    /** Inputs for a model of images {@code shape = {C, H, W}}, C 1 or 3, at most {@link PngHeader#MAX_PIXELS}. */
     public ImageInput(int[] shape) {
-        this(shape, MAX_PIXELS);
+        this(shape, PngHeader.MAX_PIXELS);
     }
 
     /** Inputs for a model whose images are {@code shape = {C, H, W}}, C 1 or 3, at most {@code maxPixels}. */
@@ -64,7 +57,10 @@ public final class ImageInput {
      *                                  more pixels than the limit, or has another aspect ratio than the model
      */
     public float[] read(byte[] png) {
-        checkHeader(png);
+        PngHeader header = PngHeader.read(png, maxPixels);
+        if (!header.fits(width, height)) {
+            throw new IllegalArgumentException(header.misfit(width, height));
+        }
         Uint8Image image;
         try {
             image = Png.decode(png);
@@ -72,7 +68,6 @@ public final class ImageInput {
             throw new IllegalArgumentException("corrupt or truncated PNG (" + png.length + " bytes): " + e.getMessage(),
                     e);
         }
-        checkAspect(image.width(), image.height());
         Resampler alongRows = Resampler.of(image.width(), width);
         Resampler alongColumns = Resampler.of(image.height(), height);
         float[] line = new float[image.width()];
@@ -98,43 +93,6 @@ public final class ImageInput {
             }
         }
         return out;
-    }
-
-    /** Signature, IHDR, a non-empty size within the pixel limit: all before a byte is decompressed. */
-    private void checkHeader(byte[] png) {
-        if (png.length < SIGNATURE.length
-                || !Arrays.equals(png, 0, SIGNATURE.length, SIGNATURE, 0, SIGNATURE.length)) {
-            throw new IllegalArgumentException("not a PNG file: it does not start with the 8-byte PNG signature ("
-                    + png.length + " bytes)");
-        }
-        if (png.length < HEADER_BYTES || !"IHDR".equals(new String(png, 12, 4, StandardCharsets.US_ASCII))) {
-            throw new IllegalArgumentException("corrupt PNG: the signature is not followed by an IHDR header chunk ("
-                    + png.length + " bytes)");
-        }
-        long w = Integer.toUnsignedLong(bigEndianInt(png, 16));
-        long h = Integer.toUnsignedLong(bigEndianInt(png, 20));
-        if (w == 0 || h == 0) {
-            throw new IllegalArgumentException("the PNG declares a " + w + "×" + h + " image (width×height): width"
-                    + " and height must be positive");
-        }
-        if (w * h > maxPixels) {
-            throw new IllegalArgumentException("the PNG declares a " + w + "×" + h + " image (width×height), " + w * h
-                    + " pixels: too large, the limit is " + maxPixels + " pixels");
-        }
-    }
-
-    private static int bigEndianInt(byte[] bytes, int offset) {
-        return (bytes[offset] & 0xff) << 24 | (bytes[offset + 1] & 0xff) << 16 | (bytes[offset + 2] & 0xff) << 8
-                | bytes[offset + 3] & 0xff;
-    }
-
-    private void checkAspect(int w, int h) {
-        double ratio = ((double) w / h) / ((double) width / height);
-        if (Math.abs(ratio - 1) > ASPECT_TOLERANCE) {
-            throw new IllegalArgumentException("the image is " + w + "×" + h + " (width×height) and the model takes "
-                    + width + "×" + height + ": their aspect ratios differ by more than 1%, so how to fit it"
-                    + " (crop, pad or stretch) is ambiguous; crop it to the model's aspect ratio first");
-        }
     }
 
     /** Channel {@code c} of the model's image at ({@code y}, {@code x}) of the decoded one, 0 … 255. */
