@@ -55,7 +55,11 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
         if (v.range(eta, 0.0, 1.0, "eta")) {
             v.check(sampler == Sampler.DDIM || eta == 0.0, "eta", "applies to the ddim sampler only; must be 0 for ddpm");
         }
-        v.check(guidance >= 0.0 && Double.isFinite(guidance), "guidance", "must be a finite number >= 0, was " + guidance);
+        if (v.check(guidance >= 0.0 && Double.isFinite(guidance), "guidance",
+                "must be a finite number >= 0, was " + guidance)) {
+            v.check(guidance == NO_GUIDANCE || classLabel != null, "guidance",
+                    "steers samples toward a class: set class, or leave guidance at 1");
+        }
         v.range(classLabel, 0, Integer.MAX_VALUE, "class");
         v.range(checkpointEvery, 0, Integer.MAX_VALUE, "checkpointEvery");
         v.check(!outputs.isEmpty(), "outputs", "must name at least one of " + WireEnum.names(OutputFormat.class));

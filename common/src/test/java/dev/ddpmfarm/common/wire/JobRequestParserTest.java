@@ -133,13 +133,15 @@ class JobRequestParserTest {
     }
 
     @Test
-    @DisplayName("class must be one of the model's classes; class and guidance need a conditional model")
+    @DisplayName("class must be one of the model's classes; class and guidance need a conditional model, guidance a class")
     void classAgainstModel() {
         assertEquals(9, ((GenerateRequest) accepted("{'type':'generate','class':9,'guidance':3}")).classLabel());
         assertTrue(fields(rejected("{'type':'generate','class':10}", Reason.INVALID)).get("class").contains("0 and 9"));
         assertTrue(fields(rejected("{'type':'generate','class':-1}", Reason.INVALID)).containsKey("class"));
         assertEquals(List.of("class", "guidance"), List.copyOf(fields(rejected(
                 "{'type':'generate','model':'plain','class':1,'guidance':2}", Reason.INVALID)).keySet()));
+        assertTrue(fields(rejected("{'type':'generate','guidance':2}", Reason.INVALID)).get("guidance")
+                .contains("set class"), "guidance without a class has nothing to steer toward");
     }
 
     @Test

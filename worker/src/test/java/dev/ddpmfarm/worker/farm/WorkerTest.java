@@ -55,6 +55,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -320,16 +321,17 @@ class WorkerTest {
     }
 
     @Test
-    @DisplayName("an upload that is not a PNG fails its job at once, naming the image, without retries")
+    @DisplayName("an upload whose header passed but whose data is cut short fails its job at once, naming the image")
     void badUpload() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
+        byte[] png = Base64.getDecoder().decode(uploads(1).images().get(0));
         InputSpec garbage = new InputSpec(null, null, null,
-                List.of(Base64.getEncoder().encodeToString("GIF89a not a png".getBytes(StandardCharsets.UTF_8))));
+                List.of(Base64.getEncoder().encodeToString(Arrays.copyOf(png, 40))));
         submit(imageTask(job, new RateDistortionRequest(TinyModel.NAME, garbage, TimestepSelection.ALL, 1L, 5)));
         List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job,
                 e -> e.stream().anyMatch(x -> x instanceof ErrorEvent));
         ErrorEvent error = (ErrorEvent) events.stream().filter(e -> e instanceof ErrorEvent).findFirst().orElseThrow();
-        assertTrue(error.message().startsWith("input.images[0]: "), error.message());
+        assertTrue(error.message().startsWith("input.images[0]: corrupt or truncated PNG"), error.message());
         assertFalse(error.message().contains("failed"), "no retries: " + error.message());
     }
 
