@@ -11,15 +11,21 @@ import dev.ddpmfarm.common.wire.JobEvent;
 import dev.ddpmfarm.common.wire.JobStatus;
 import dev.ddpmfarm.common.wire.Manifest;
 import dev.ddpmfarm.common.wire.ProgressEvent;
+import dev.ddpmfarm.common.wire.RateDistortion;
 import dev.ddpmfarm.common.wire.ResultEvent;
 import dev.ddpmfarm.common.wire.StatusEvent;
+import dev.ddpmfarm.common.wire.Wire;
+import dev.ddpmfarm.worker.output.Png;
+import dev.ddpmfarm.worker.output.Uint8Image;
 import dev.ddpmfarm.worker.testing.TinyModel;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -112,6 +118,31 @@ class FarmEndToEndTest {
         assertTrue(sharedPasses() > sharedBefore, "the worker's metrics show passes shared by both jobs");
         assertArrayEquals(aAlone, samples(a2));
         assertArrayEquals(bAlone, samples(b2));
+    }
+
+    @Test
+    @DisplayName("a rate-distortion job on uploaded PNGs runs through the farm; a file that is not a PNG gets a 422")
+    void rateDistortion() throws Exception {
+        byte[] pixels = new byte[TinyModel.SIZE * TinyModel.SIZE];
+        Arrays.fill(pixels, (byte) 200);
+        String png = Base64.getEncoder().encodeToString(Png.encode(
+                new Uint8Image(TinyModel.SIZE, TinyModel.SIZE, 1, pixels)));
+        JobDocument job = run("{\"type\":\"rate-distortion\",\"model\":\"tiny\",\"input\":{\"images\":[\"" + png
+                + "\",\"" + png + "\"]},\"timesteps\":[1000,1]}");
+        assertEquals(JobStatus.SUCCEEDED, client.job(job.id()).status());
+        Manifest m = client.manifest(job.id());
+        assertEquals(List.of("rd.csv", "rd.json", "rd.png", "status.json"),
+                m.files().stream().map(Manifest.File::path).sorted().toList());
+        RateDistortion rd = Wire.fromBytes(client.download(m.files().stream().filter(f -> f.path().equals("rd.json"))
+                .findFirst().orElseThrow().url()).body(), RateDistortion.class);
+        assertEquals(2, rd.images());
+        assertEquals(List.of(1000, 1), rd.rows().stream().map(RateDistortion.Row::t).toList());
+
+        String gif = Base64.getEncoder().encodeToString("GIF89a".getBytes(StandardCharsets.US_ASCII));
+        HttpResponse<String> refused = client.send("POST", "/v1/jobs", "{\"type\":\"rate-distortion\",\"model\":"
+                + "\"tiny\",\"input\":{\"images\":[\"" + gif + "\"]}}");
+        assertEquals(422, refused.statusCode(), refused.body());
+        assertTrue(refused.body().contains("input.images[0]") && refused.body().contains("not a PNG"), refused.body());
     }
 
     private static JobDocument run(String json) throws Exception {
