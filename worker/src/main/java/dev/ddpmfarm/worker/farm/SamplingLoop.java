@@ -17,12 +17,16 @@ import dev.ddpmfarm.common.wire.StatusEvent;
 import dev.ddpmfarm.common.wire.Task;
 import dev.ddpmfarm.common.wire.Topics;
 import dev.ddpmfarm.common.wire.Wire;
+import dev.ddpmfarm.worker.eval.Classifier;
 import dev.ddpmfarm.worker.model.LoadedModel;
 import dev.ddpmfarm.worker.sampling.BatchSampler;
 import dev.ddpmfarm.worker.sampling.ContinuousBatch;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -72,7 +76,8 @@ final class SamplingLoop implements Runnable {
     private static final String REASON_HEADER = Topics.DLQ_REASON_HEADER;
 
     /** The batch of one model. */
-    private record Slot(LoadedModel model, ContinuousBatch<TaskRun> batch, int[] imageShape, int dims) {
+    private record Slot(LoadedModel model, Classifier classifier, ContinuousBatch<TaskRun> batch, int[] imageShape,
+                        int dims) {
     }
 
     /** A finished task whose results are being stored. */
@@ -281,8 +286,15 @@ final class SamplingLoop implements Runnable {
                     () -> new IllegalStateException("model " + modelName + " is not installed on this worker"));
             LoadedModel model = LoadedModel.load(m.dir(), new PrintStream(System.err, true, StandardCharsets.UTF_8));
             BatchSampler sampler = new BatchSampler(model.denoiser());
-            slot = new Slot(model, new ContinuousBatch<>(sampler, maxBatch), model.denoiser().imageShape(),
-                    sampler.dims());
+            Path classifierFile = m.dir().resolve(Classifier.FILE_NAME);
+            Classifier classifier;
+            try {
+                classifier = Files.exists(classifierFile) ? Classifier.load(classifierFile) : null;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            slot = new Slot(model, classifier, new ContinuousBatch<>(sampler, maxBatch),
+                    model.denoiser().imageShape(), sampler.dims());
             slots.put(modelName, slot);
             LOG.info("loaded model {} from {}", modelName, m.dir());
         }
@@ -405,9 +417,9 @@ final class SamplingLoop implements Runnable {
         for (TaskRun run : List.copyOf(runs)) {
             if (run.done()) {
                 runs.remove(run);
-                int[] shape = slots.get(run.request().model()).imageShape();
-                storing.add(new Storing(run.task(), run.partition(), run.offset(),
-                        CompletableFuture.supplyAsync(() -> store.saveResults(run, shape), results), System.nanoTime()));
+                Slot slot = slots.get(run.request().model());
+                storing.add(new Storing(run.task(), run.partition(), run.offset(), CompletableFuture.supplyAsync(
+                        () -> store.saveResults(run, slot.imageShape(), slot.classifier()), results), System.nanoTime()));
             }
         }
     }

@@ -1,26 +1,33 @@
 package dev.ddpmfarm.worker.farm;
 
+import dev.ddpmfarm.common.data.IdxArray;
 import dev.ddpmfarm.common.store.ObjectStore;
 import dev.ddpmfarm.common.wire.Manifest;
 import dev.ddpmfarm.common.wire.ObjectKeys;
 import dev.ddpmfarm.common.wire.OutputFormat;
 import dev.ddpmfarm.common.wire.Task;
 import dev.ddpmfarm.common.wire.Wire;
+import dev.ddpmfarm.worker.eval.Classifier;
 import dev.ddpmfarm.worker.output.Grid;
 import dev.ddpmfarm.worker.output.Npy;
 import dev.ddpmfarm.worker.output.Png;
 import dev.ddpmfarm.worker.output.Uint8Image;
 import dev.ddpmfarm.worker.sampling.SampleState;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What a task stores (SPEC §6), all under its job's prefix with deterministic keys, so a redelivered task overwrites:
@@ -105,7 +112,7 @@ final class ShardStore {
      *
      * @return the manifest's path relative to the job's prefix
      */
-    String saveResults(TaskRun run, int[] imageShape) {
+    String saveResults(TaskRun run, int[] imageShape, Classifier classifier) {
         Task task = run.task();
         List<SampleState> samples = run.states();
         List<Uint8Image> images = samples.stream().map(s -> image(s.x(), imageShape)).toList();
@@ -122,7 +129,82 @@ final class ShardStore {
             files.add(put(task, dir + ObjectKeys.GRID,
                     Png.encode(Grid.of(images.subList(0, Math.min(GRID_MAX, images.size())))), Png.MEDIA_TYPE));
         }
+        if (outputs.contains(OutputFormat.IDX) || outputs.contains(OutputFormat.LABELS)) {
+            files.addAll(saveLabels(run, images, classifier, dir));
+        }
         return finish(task, dir, files, run.resumedSteps());
+    }
+
+    /**
+     * The {@code idx} files (Fashion-MNIST's format: {@code images-idx3-ubyte}, {@code labels-idx1-ubyte}) and
+     * {@code labels.csv} (index, seed, requested class, the classifier's class and confidence). An IDX label is the
+     * requested class, or the classifier's for an unconditional job.
+     */
+    private List<Manifest.File> saveLabels(TaskRun run, List<Uint8Image> images, Classifier classifier, String dir) {
+        Task task = run.task();
+        Integer requested = run.request().classLabel();
+        int n = images.size();
+        int[] predicted = new int[n];
+        double[] confidence = new double[n];
+        if (classifier != null) {
+            float[][] rows = images.stream().map(ShardStore::modelScale).toArray(float[][]::new);
+            INDArray p;
+            synchronized (classifier) {
+                p = classifier.probabilities(Classifier.toInput(rows));
+            }
+            for (int i = 0; i < n; i++) {
+                predicted[i] = p.getRow(i).argMax().getInt(0);
+                confidence[i] = p.getDouble(i, predicted[i]);
+            }
+        } else if (requested == null) {
+            throw new IllegalStateException("the idx and labels outputs of an unconditional job need the model's "
+                    + "classifier (" + Classifier.FILE_NAME + " beside it) to label the samples");
+        }
+        List<Manifest.File> files = new ArrayList<>();
+        List<OutputFormat> outputs = run.request().outputs();
+        if (outputs.contains(OutputFormat.IDX)) {
+            Uint8Image first = images.get(0);
+            byte[] pixels = new byte[n * first.pixels().length];
+            byte[] labels = new byte[n];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(images.get(i).pixels(), 0, pixels, i * first.pixels().length, first.pixels().length);
+                labels[i] = (byte) (requested != null ? requested : predicted[i]);
+            }
+            files.add(put(task, dir + "images-idx3-ubyte",
+                    idx(new IdxArray(new int[] {n, first.height(), first.width()}, pixels)), Npy.MEDIA_TYPE));
+            files.add(put(task, dir + "labels-idx1-ubyte", idx(new IdxArray(new int[] {n}, labels)), Npy.MEDIA_TYPE));
+        }
+        if (outputs.contains(OutputFormat.LABELS)) {
+            StringBuilder csv = new StringBuilder("index,seed,class,predicted,confidence\n");
+            for (int i = 0; i < n; i++) {
+                csv.append(task.start() + i).append(',').append(run.request().seed()).append(',')
+                        .append(requested == null ? "" : requested).append(',')
+                        .append(classifier == null ? "" : predicted[i]).append(',')
+                        .append(classifier == null ? "" : String.format(Locale.ROOT, "%.4f", confidence[i]))
+                        .append('\n');
+            }
+            files.add(put(task, dir + ObjectKeys.LABELS_CSV, csv.toString().getBytes(StandardCharsets.UTF_8),
+                    "text/csv"));
+        }
+        return files;
+    }
+
+    private static byte[] idx(IdxArray array) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            array.write(out, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static float[] modelScale(Uint8Image image) {
+        float[] x = new float[image.pixels().length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Uint8Image.toModelScale(image.pixels()[i] & 0xff);
+        }
+        return x;
     }
 
     /** Stores an image job's result files, {@code status.json}, then the manifest; returns the manifest's path. */

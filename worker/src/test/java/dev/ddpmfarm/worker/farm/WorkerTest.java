@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ddpmfarm.clients.kafka.FarmTopics;
 import dev.ddpmfarm.clients.kafka.KafkaClients;
 import dev.ddpmfarm.common.config.FarmConfig;
+import dev.ddpmfarm.common.data.IdxArray;
 import dev.ddpmfarm.common.diffusion.BetaSchedule;
 import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
 import dev.ddpmfarm.common.diffusion.Sampler;
@@ -49,6 +50,7 @@ import dev.ddpmfarm.worker.sampling.SampleState;
 import dev.ddpmfarm.worker.sampling.StepListener;
 import dev.ddpmfarm.worker.testing.TinyModel;
 import io.vertx.core.Vertx;
+import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -213,6 +215,25 @@ class WorkerTest {
         }
         assertTrue(OBJECTS.list(ObjectKeys.jobPrefix(TENANT, job) + ObjectKeys.CHECKPOINTS).isEmpty(),
                 "checkpoints are deleted once the results are stored");
+    }
+
+    @Test
+    @DisplayName("idx and labels outputs: Fashion-MNIST's IDX files and labels.csv, labelled with the requested class")
+    void idxAndLabels() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        GenerateRequest r = new GenerateRequest(TinyModel.NAME, 3, Sampler.DDIM, 4, 0.0, VarianceType.BETA, 5L, 6, 1.0,
+                0, List.of(OutputFormat.IDX, OutputFormat.LABELS), 5);
+        submit(tasks(job, r, 1).get(0));
+        read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
+
+        IdxArray images = IdxArray.read(new ByteArrayInputStream(object(job, "images-idx3-ubyte")), "images");
+        IdxArray labels = IdxArray.read(new ByteArrayInputStream(object(job, "labels-idx1-ubyte")), "labels");
+        assertArrayEquals(new int[] {3, TinyModel.SIZE, TinyModel.SIZE}, images.shape());
+        assertArrayEquals(expected(r, 0, 3), images.data(), "the same pixels as samples.npy would hold");
+        assertArrayEquals(new byte[] {6, 6, 6}, labels.data());
+        assertEquals("index,seed,class,predicted,confidence\n0,5,6,,\n1,5,6,,\n2,5,6,,\n",
+                new String(object(job, ObjectKeys.LABELS_CSV), StandardCharsets.UTF_8),
+                "the tiny model has no classifier: its columns stay empty");
     }
 
     @Test
