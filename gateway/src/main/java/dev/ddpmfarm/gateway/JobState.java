@@ -39,6 +39,7 @@ final class JobState {
     private final int[] shardStart;
     private final ShardState[] shards;
     private final long[] shardDone;
+    private final int[] shardStep;
     private final int maxEvents;
     private final Deque<JobEvent> events = new ArrayDeque<>();
     private final List<Consumer<JobEvent>> listeners = new ArrayList<>();
@@ -47,7 +48,6 @@ final class JobState {
     private Instant startedAt;
     private Instant finishedAt;
     private String error;
-    private int step;
     private int totalSteps;
     private long seq;
     private Instant lastEventAt;
@@ -63,6 +63,7 @@ final class JobState {
         int n = submission.shards();
         this.shards = new ShardState[n];
         this.shardDone = new long[n];
+        this.shardStep = new int[n];
         this.shardStart = new int[n + 1];
         Arrays.fill(shards, ShardState.QUEUED);
         for (int s = 0; s <= n; s++) {
@@ -109,8 +110,8 @@ final class JobState {
             start(shard, p.at());
             shardDone[shard] = Math.max(shardDone[shard], Math.min(p.samplesDone(), shardSize(shard)));
             totalSteps = p.totalSteps();
-            step = p.step();
-            emit(p.withCounts(samplesDone(), count()));
+            shardStep[shard] = Math.max(shardStep[shard], p.step());
+            emit(p.withJobProgress(step(), samplesDone(), count()));
         } else if (event instanceof FrameEvent f) {
             if (ObjectKeys.safeRelativePath(f.xt()) && ObjectKeys.safeRelativePath(f.x0())) {
                 start(shard, f.at());
@@ -120,8 +121,8 @@ final class JobState {
             start(shard, r.at());
             shards[shard] = ShardState.DONE;
             shardDone[shard] = shardSize(shard);
+            shardStep[shard] = Integer.MAX_VALUE;
             if (Arrays.stream(shards).allMatch(x -> x == ShardState.DONE)) {
-                step = totalSteps;
                 emit(ResultEvent.of(id, tenant, JobEvent.JOB_LEVEL, r.at(), JobDocument.Links.of(id).results()));
                 finish(JobStatus.SUCCEEDED, r.at(), null);
             }
@@ -175,12 +176,24 @@ final class JobState {
         return sum;
     }
 
+    /**
+     * The job's step: the mean over its samples of their shard's latest step (a finished shard counts as all steps
+     * taken), so that a job split over many tasks moves on smoothly as each of them does.
+     */
+    private int step() {
+        long sum = 0;
+        for (int s = 0; s < shards.length; s++) {
+            sum += shardSize(s) * Math.min(shardStep[s], totalSteps);
+        }
+        return (int) (sum / Math.max(1, count()));
+    }
+
     private long count() {
         return submission.request().sampleCount();
     }
 
     private Progress progress() {
-        return new Progress(Math.min(step, totalSteps), totalSteps, samplesDone(), count());
+        return new Progress(step(), totalSteps, samplesDone(), count());
     }
 
     /** The job document. */

@@ -5,15 +5,23 @@ import dev.ddpmfarm.common.diffusion.Sampler;
 import dev.ddpmfarm.common.diffusion.VarianceType;
 import dev.ddpmfarm.common.model.ModelCard;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Sample {@code count} new images (SPEC §3, {@code "type": "generate"}). Null members take the defaults of SPEC §3;
  * {@code steps} stays null until {@link #resolve} sets it to the model's T.
+ * <p>
+ * A labelled dataset is asked for with {@code perClass} (N samples of every class of the model) or {@code classes}
+ * ({label: count}) instead of {@code count} and {@code class}. Its samples are ordered by class, ascending: sample i
+ * has the class {@link #classOf(long)}, so any one image can be regenerated alone from (seed, i).
  *
  * @param model           model id; default the shipped model
- * @param count           number of samples, 1 … 1,000,000; default 64
+ * @param count           number of samples, 1 … 1,000,000; default 64, or the sum over the classes of a dataset
  * @param sampler         paper Algorithm 2 ({@code ddpm}) or DDIM; default ddpm
  * @param steps           reverse steps, 1 … T (ddpm: T or a respacing of T); default T
  * @param eta             DDIM noise scale 0 … 1; must be 0 for ddpm; default 0
@@ -24,11 +32,14 @@ import java.util.List;
  * @param checkpointEvery store x_t and x̂_0 frames every N steps; 0 = final only; default 100
  * @param outputs         result formats, at least one, no repeats; default png, npy, grid
  * @param priority        0 … 9; default 5
+ * @param perClass        samples of every class (class-conditional models), instead of count and class
+ * @param classes         samples per class label, instead of count and class; ordered by label
  */
 public record GenerateRequest(String model, Integer count, Sampler sampler, Integer steps, Double eta,
                               VarianceType variance, Long seed, @JsonProperty("class") Integer classLabel,
                               Double guidance, Integer checkpointEvery, List<OutputFormat> outputs,
-                              Integer priority) implements JobRequest {
+                              Integer priority, Integer perClass, SortedMap<Integer, Integer> classes)
+        implements JobRequest {
 
     public static final int MAX_COUNT = 1_000_000;
     public static final int DEFAULT_COUNT = 64;
@@ -38,8 +49,14 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
             List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID);
 
     public GenerateRequest {
+        boolean dataset = perClass != null || classes != null;
+        Integer requestedCount = count;
+        if (classes != null) {
+            count = (int) Math.min(Integer.MAX_VALUE,
+                    classes.values().stream().mapToLong(c -> c == null ? 0 : c).sum());
+        }
         model = model == null ? DEFAULT_MODEL : model;
-        count = count == null ? DEFAULT_COUNT : count;
+        count = count == null && !dataset ? Integer.valueOf(DEFAULT_COUNT) : count;
         sampler = sampler == null ? Sampler.DDPM : sampler;
         eta = eta == null ? 0.0 : eta;
         variance = variance == null ? VarianceType.BETA : variance;
@@ -50,14 +67,37 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
 
         Violations v = new Violations();
         JobRequest.checkCommon(v, model, seed, priority);
-        v.range(count, 1, MAX_COUNT, "count");
+        if (dataset) {
+            v.check(perClass == null || classes == null, "perClass", "give perClass or classes, not both");
+            v.check(classLabel == null, "class", "a dataset job takes its classes from perClass or classes; "
+                    + "leave class out");
+            v.check(requestedCount == null || classes == null || requestedCount.equals(count), "count",
+                    "follows from perClass or classes; leave it out");
+            v.range(perClass, 1, MAX_COUNT, "perClass");
+            if (classes != null) {
+                v.check(!classes.isEmpty(), "classes", "must name at least one class label");
+                boolean each = true;
+                for (Map.Entry<Integer, Integer> e : classes.entrySet()) {
+                    Integer label = e.getKey();
+                    Integer n = e.getValue();
+                    each &= v.check(label != null && label >= 0, "classes", "labels must be >= 0, was " + label)
+                            && v.check(n != null, "classes." + label, "must be a count")
+                            && v.range(n, 1, MAX_COUNT, "classes." + label);
+                }
+                if (each) {
+                    v.range(count, 1, MAX_COUNT, "classes");
+                }
+            }
+        } else {
+            v.range(count, 1, MAX_COUNT, "count");
+        }
         v.range(steps, 1, Integer.MAX_VALUE, "steps");
         if (v.range(eta, 0.0, 1.0, "eta")) {
             v.check(sampler == Sampler.DDIM || eta == 0.0, "eta", "applies to the ddim sampler only; must be 0 for ddpm");
         }
         if (v.check(guidance >= 0.0 && Double.isFinite(guidance), "guidance",
                 "must be a finite number >= 0, was " + guidance)) {
-            v.check(guidance == NO_GUIDANCE || classLabel != null, "guidance",
+            v.check(guidance == NO_GUIDANCE || classLabel != null || dataset, "guidance",
                     "steers samples toward a class: set class, or leave guidance at 1");
         }
         v.range(classLabel, 0, Integer.MAX_VALUE, "class");
@@ -71,6 +111,33 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
         }
         v.throwIfAny();
         outputs = List.copyOf(outputs);
+        classes = classes == null ? null : Collections.unmodifiableSortedMap(new TreeMap<>(classes));
+    }
+
+    /** Whether the samples have per-sample classes from {@code perClass} or {@code classes}. */
+    public boolean dataset() {
+        return perClass != null || classes != null;
+    }
+
+    /**
+     * The class of sample {@code index} (0 … count−1), or null for an unconditional job: {@code class}, or for a
+     * dataset the class whose block of consecutive indices holds it.
+     */
+    public Integer classOf(long index) {
+        if (perClass != null) {
+            return (int) (index / perClass);
+        }
+        if (classes == null) {
+            return classLabel;
+        }
+        long end = 0;
+        for (Map.Entry<Integer, Integer> e : classes.entrySet()) {
+            end += e.getValue();
+            if (index < end) {
+                return e.getKey();
+            }
+        }
+        throw new IndexOutOfBoundsException("sample " + index + " of a job of " + end + " samples");
     }
 
     @Override
@@ -95,6 +162,20 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
             errors.add(new FieldError("steps", "must be at most T = " + card.timesteps() + " of model " + card.name()
                     + ", was " + steps));
         }
+        if (perClass != null && count != null && count != perClass * card.numClasses()) {
+            errors.add(new FieldError("count", "follows from perClass or classes; leave it out"));
+        }
+        if (perClass != null && (long) perClass * card.numClasses() > MAX_COUNT) {
+            errors.add(new FieldError("perClass", "makes " + (long) perClass * card.numClasses() + " samples over the "
+                    + card.numClasses() + " classes of model " + card.name() + "; at most " + MAX_COUNT));
+        }
+        if (dataset() && !card.conditional()) {
+            errors.add(new FieldError(perClass != null ? "perClass" : "classes", "model " + card.name()
+                    + " is unconditional; use count"));
+        } else if (classes != null && classes.lastKey() >= card.numClasses()) {
+            errors.add(new FieldError("classes", "labels must be between 0 and " + (card.numClasses() - 1)
+                    + " for model " + card.name() + ", was " + classes.lastKey()));
+        }
         if (classLabel != null && !card.conditional()) {
             errors.add(new FieldError("class", "model " + card.name() + " is unconditional; leave class out"));
         } else if (classLabel != null && classLabel >= card.numClasses()) {
@@ -110,7 +191,8 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
 
     @Override
     public GenerateRequest resolve(ModelCard card, long seedIfAbsent) {
-        return new GenerateRequest(model, count, sampler, steps == null ? card.timesteps() : steps, eta, variance,
-                seed == null ? seedIfAbsent : seed, classLabel, guidance, checkpointEvery, outputs, priority);
+        return new GenerateRequest(model, perClass != null ? perClass * card.numClasses() : count, sampler,
+                steps == null ? card.timesteps() : steps, eta, variance, seed == null ? seedIfAbsent : seed, classLabel,
+                guidance, checkpointEvery, outputs, priority, perClass, classes);
     }
 }

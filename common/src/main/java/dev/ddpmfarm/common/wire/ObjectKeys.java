@@ -63,9 +63,14 @@ public final class ObjectKeys {
         return String.format("samples/%06d.png", index);
     }
 
+    /** Where one shard of a sharded job keeps its own files: {@code shards/{shard:05d}/}. */
+    public static String shardDir(int shard) {
+        return String.format("shards/%05d/", shard);
+    }
+
     /** The manifest of one shard of a sharded job: {@code shards/{shard:05d}/manifest.json}. */
     public static String shardManifest(int shard) {
-        return String.format("shards/%05d/", shard) + MANIFEST;
+        return shardDir(shard) + MANIFEST;
     }
 
     /** The prefix under which a shard keeps its resumable x_t checkpoints. */

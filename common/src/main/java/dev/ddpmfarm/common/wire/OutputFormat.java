@@ -4,14 +4,16 @@ package dev.ddpmfarm.common.wire;
 public enum OutputFormat implements WireEnum {
     /** One PNG per sample: {@code samples/{index:06d}.png}. */
     PNG("png"),
-    /** All samples as uint8 in {@code samples.npy}. */
+    /** All samples as uint8 in {@code samples.npy}, and their int64 labels in {@code labels.npy} when known. */
     NPY("npy"),
     /** One overview image, {@code grid.png}. */
     GRID("grid"),
     /** The Fashion-MNIST IDX image and label files. */
     IDX("idx"),
-    /** {@code labels.csv}: index, seed and class of every sample. */
-    LABELS("labels");
+    /** {@code labels.csv}: index, seed, requested class, the classifier's class and confidence of every sample. */
+    LABELS("labels"),
+    /** {@code imagefolder.zip}: {@code {class}/{index:06d}.png}, one folder per class. */
+    IMAGEFOLDER("imagefolder");
 
     private final String wireName;
 

@@ -36,9 +36,9 @@ public record ProgressEvent(int schemaVersion, String jobId, String tenant, long
                 count);
     }
 
-    /** This event with the job's totals instead of the shard's. */
-    public ProgressEvent withCounts(long jobSamplesDone, long jobCount) {
-        return new ProgressEvent(schemaVersion, jobId, tenant, seq, shard, at, step, totalSteps, t, jobSamplesDone,
+    /** This event with the job's step and totals instead of the shard's. */
+    public ProgressEvent withJobProgress(int jobStep, long jobSamplesDone, long jobCount) {
+        return new ProgressEvent(schemaVersion, jobId, tenant, seq, shard, at, jobStep, totalSteps, t, jobSamplesDone,
                 jobCount);
     }
 }

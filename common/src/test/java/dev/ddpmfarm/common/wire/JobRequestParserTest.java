@@ -20,6 +20,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -58,7 +59,7 @@ class JobRequestParserTest {
     void defaults() {
         GenerateRequest g = (GenerateRequest) accepted("{'type':'generate'}");
         assertEquals(new GenerateRequest("fashion-mnist", 64, Sampler.DDPM, null, 0.0, VarianceType.BETA, null, null,
-                1.0, 100, List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5), g);
+                1.0, 100, List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5, null, null), g);
         GenerateRequest resolved = g.resolve(TestModels.FASHION, 1234);
         assertEquals(1000, resolved.steps());
         assertEquals(1234L, resolved.seed());
@@ -113,6 +114,50 @@ class JobRequestParserTest {
     @DisplayName("count at the bounds is accepted")
     void countBounds(int count) {
         assertEquals(count, accepted("{'type':'generate','count':" + count + "}").sampleCount());
+    }
+
+    @Test
+    @DisplayName("perClass asks N of every class: count is N × classes, samples ordered by class")
+    void perClass() {
+        GenerateRequest g = ((GenerateRequest) accepted("{'type':'generate','perClass':1000,'sampler':'ddim',"
+                + "'steps':50,'guidance':2,'outputs':['idx']}")).resolve(TestModels.FASHION, 1);
+        assertEquals(10_000, g.sampleCount());
+        assertEquals(0, g.classOf(0));
+        assertEquals(0, g.classOf(999));
+        assertEquals(1, g.classOf(1000));
+        assertEquals(9, g.classOf(9999));
+    }
+
+    @Test
+    @DisplayName("classes asks {label: count}: count is the sum, blocks of indices by ascending label")
+    void classes() {
+        GenerateRequest g = (GenerateRequest) accepted("{'type':'generate','classes':{'7':3,'2':2}}");
+        assertEquals(5, g.sampleCount());
+        assertEquals(List.of(2, 2, 7, 7, 7), IntStream.range(0, 5).mapToObj(g::classOf).toList());
+        GenerateRequest resolved = g.resolve(TestModels.FASHION, 3);
+        assertEquals(g.classes(), resolved.classes());
+        assertEquals(5, resolved.sampleCount());
+    }
+
+    @Test
+    @DisplayName("a dataset request refuses count, class, both forms, bad labels and counts, unconditional models")
+    void datasetErrors() {
+        assertEquals(Map.of("class", "a dataset job takes its classes from perClass or classes; leave class out"),
+                fields(rejected("{'type':'generate','perClass':5,'class':1}", Reason.INVALID)));
+        assertEquals(Map.of("count", "follows from perClass or classes; leave it out"),
+                fields(rejected("{'type':'generate','perClass':5,'count':49}", Reason.INVALID)));
+        assertEquals(50, accepted("{'type':'generate','perClass':5,'count':50}").sampleCount(),
+                "a count that agrees is accepted");
+        assertEquals(List.of("perClass"), List.copyOf(fields(rejected("{'type':'generate','perClass':5,"
+                + "'classes':{'1':2}}", Reason.INVALID)).keySet()));
+        assertEquals(List.of("classes.3"), List.copyOf(fields(rejected("{'type':'generate','classes':{'3':0}}",
+                Reason.INVALID)).keySet()));
+        assertEquals(List.of("classes"), List.copyOf(fields(rejected("{'type':'generate','classes':{'10':5}}",
+                Reason.INVALID)).keySet()), "label above the model's classes");
+        assertEquals(List.of("perClass"), List.copyOf(fields(rejected("{'type':'generate','perClass':100001}",
+                Reason.INVALID)).keySet()), "over 1,000,000 samples in all");
+        assertEquals(List.of("perClass"), List.copyOf(fields(rejected("{'type':'generate','model':'plain',"
+                + "'perClass':5}", Reason.INVALID)).keySet()));
     }
 
     @Test

@@ -230,9 +230,10 @@ final class SamplingLoop implements Runnable {
         try {
             if (store.completed(task)) {
                 LOG.info("job {} shard {}: results already stored, reporting them again", task.jobId(), task.shard());
-                send(ResultEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(),
-                        ShardStore.manifestPath(task)), true);
-                offsets.finished(partition, offset);
+                storing.add(new Storing(task, partition, offset, CompletableFuture.supplyAsync(() -> {
+                    store.joinShards(task);
+                    return ShardStore.manifestPath(task);
+                }, results), System.nanoTime()));
                 return;
             }
             if (task.request() instanceof ImageJobRequest request) {

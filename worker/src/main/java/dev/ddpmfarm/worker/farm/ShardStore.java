@@ -1,28 +1,26 @@
 package dev.ddpmfarm.worker.farm;
 
-import dev.ddpmfarm.common.data.IdxArray;
 import dev.ddpmfarm.common.store.ObjectStore;
+import dev.ddpmfarm.common.wire.GenerateRequest;
 import dev.ddpmfarm.common.wire.Manifest;
 import dev.ddpmfarm.common.wire.ObjectKeys;
 import dev.ddpmfarm.common.wire.OutputFormat;
 import dev.ddpmfarm.common.wire.Task;
 import dev.ddpmfarm.common.wire.Wire;
 import dev.ddpmfarm.worker.eval.Classifier;
+import dev.ddpmfarm.worker.model.Denoiser;
 import dev.ddpmfarm.worker.output.Grid;
 import dev.ddpmfarm.worker.output.Npy;
 import dev.ddpmfarm.worker.output.Png;
 import dev.ddpmfarm.worker.output.Uint8Image;
 import dev.ddpmfarm.worker.sampling.SampleState;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -108,7 +106,9 @@ final class ShardStore {
     }
 
     /**
-     * Stores the results of a finished task: the requested formats, {@code status.json}, then the manifest.
+     * Stores the results of a finished task: its sample PNGs, the whole-job files ({@link DatasetFiles}) or, for a
+     * task of a sharded job, its part of them, {@code status.json}, then the manifest. The task that finds every shard
+     * of its job finished then joins them ({@link #joinShards}).
      *
      * @return the manifest's path relative to the job's prefix
      */
@@ -116,87 +116,98 @@ final class ShardStore {
         Task task = run.task();
         List<SampleState> samples = run.states();
         List<Uint8Image> images = samples.stream().map(s -> image(s.x(), imageShape)).toList();
-        String dir = task.shards() == 1 ? "" : String.format("shards/%05d/", task.shard());
-        List<Manifest.File> files = new ArrayList<>();
         List<OutputFormat> outputs = run.request().outputs();
+        List<Manifest.File> files = new ArrayList<>();
         if (outputs.contains(OutputFormat.PNG)) {
             files.addAll(savePngs(task, samples, images));
         }
-        if (outputs.contains(OutputFormat.NPY)) {
-            files.add(put(task, dir + ObjectKeys.SAMPLES_NPY, Npy.images(images).encode(), Npy.MEDIA_TYPE));
+        String dir = task.shards() == 1 ? "" : ObjectKeys.shardDir(task.shard());
+        if (DatasetFiles.any(outputs)) {
+            DatasetFiles.Part part = new DatasetFiles.Part(images, rows(run, images, classifier));
+            List<ImageRun.Output> stored = task.shards() == 1
+                    ? DatasetFiles.encode(part, outputs, GRID_MAX) : part.store(dir);
+            for (ImageRun.Output o : stored) {
+                files.add(put(task, o.path(), o.data(), o.mediaType()));
+            }
         }
-        if (outputs.contains(OutputFormat.GRID)) {
-            files.add(put(task, dir + ObjectKeys.GRID,
-                    Png.encode(Grid.of(images.subList(0, Math.min(GRID_MAX, images.size())))), Png.MEDIA_TYPE));
-        }
-        if (outputs.contains(OutputFormat.IDX) || outputs.contains(OutputFormat.LABELS)) {
-            files.addAll(saveLabels(run, images, classifier, dir));
-        }
-        return finish(task, dir, files, run.resumedSteps());
+        String manifest = finish(task, dir, files, run.resumedSteps());
+        joinShards(task);
+        return manifest;
     }
 
     /**
-     * The {@code idx} files (Fashion-MNIST's format: {@code images-idx3-ubyte}, {@code labels-idx1-ubyte}) and
-     * {@code labels.csv} (index, seed, requested class, the classifier's class and confidence). An IDX label is the
-     * requested class, or the classifier's for an unconditional job.
+     * The label rows of a task's samples when the job's outputs need labels or it asked for classes: the requested
+     * class, and with the model's classifier the class it sees and its confidence.
      */
-    private List<Manifest.File> saveLabels(TaskRun run, List<Uint8Image> images, Classifier classifier, String dir) {
-        Task task = run.task();
-        Integer requested = run.request().classLabel();
+    private static List<DatasetFiles.Row> rows(TaskRun run, List<Uint8Image> images, Classifier classifier) {
+        List<SampleState> states = run.states();
+        boolean requested = states.get(0).classLabel() != Denoiser.NO_CLASS;
+        if (!requested && !DatasetFiles.labelled(run.request().outputs())) {
+            return List.of();
+        }
         int n = images.size();
-        int[] predicted = new int[n];
-        double[] confidence = new double[n];
-        if (classifier != null) {
-            float[][] rows = images.stream().map(ShardStore::modelScale).toArray(float[][]::new);
-            INDArray p;
+        INDArray p = null;
+        if (classifier != null && DatasetFiles.labelled(run.request().outputs())) {
+            float[][] x = images.stream().map(ShardStore::modelScale).toArray(float[][]::new);
             synchronized (classifier) {
-                p = classifier.probabilities(Classifier.toInput(rows));
+                p = classifier.probabilities(Classifier.toInput(x));
             }
-            for (int i = 0; i < n; i++) {
-                predicted[i] = p.getRow(i).argMax().getInt(0);
-                confidence[i] = p.getDouble(i, predicted[i]);
-            }
-        } else if (requested == null) {
-            throw new IllegalStateException("the idx and labels outputs of an unconditional job need the model's "
-                    + "classifier (" + Classifier.FILE_NAME + " beside it) to label the samples");
         }
-        List<Manifest.File> files = new ArrayList<>();
-        List<OutputFormat> outputs = run.request().outputs();
-        if (outputs.contains(OutputFormat.IDX)) {
-            Uint8Image first = images.get(0);
-            byte[] pixels = new byte[n * first.pixels().length];
-            byte[] labels = new byte[n];
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(images.get(i).pixels(), 0, pixels, i * first.pixels().length, first.pixels().length);
-                labels[i] = (byte) (requested != null ? requested : predicted[i]);
-            }
-            files.add(put(task, dir + "images-idx3-ubyte",
-                    idx(new IdxArray(new int[] {n, first.height(), first.width()}, pixels)), Npy.MEDIA_TYPE));
-            files.add(put(task, dir + "labels-idx1-ubyte", idx(new IdxArray(new int[] {n}, labels)), Npy.MEDIA_TYPE));
+        List<DatasetFiles.Row> rows = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            SampleState s = states.get(i);
+            Integer predicted = p == null ? null : p.getRow(i).argMax().getInt(0);
+            rows.add(new DatasetFiles.Row(s.index(), s.seed(), requested ? s.classLabel() : null, predicted,
+                    predicted == null ? null : p.getDouble(i, predicted)));
         }
-        if (outputs.contains(OutputFormat.LABELS)) {
-            StringBuilder csv = new StringBuilder("index,seed,class,predicted,confidence\n");
-            for (int i = 0; i < n; i++) {
-                csv.append(task.start() + i).append(',').append(run.request().seed()).append(',')
-                        .append(requested == null ? "" : requested).append(',')
-                        .append(classifier == null ? "" : predicted[i]).append(',')
-                        .append(classifier == null ? "" : String.format(Locale.ROOT, "%.4f", confidence[i]))
-                        .append('\n');
-            }
-            files.add(put(task, dir + ObjectKeys.LABELS_CSV, csv.toString().getBytes(StandardCharsets.UTF_8),
-                    "text/csv"));
-        }
-        return files;
+        return rows;
     }
 
-    private static byte[] idx(IdxArray array) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            array.write(out, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /**
+     * Once every shard of a sharded job is stored, writes the whole-job files from the shards' parts and the job's
+     * {@code manifest.json} (every shard's files and the joined ones), so the job downloads as one dataset.
+     * Tasks that finish together may both join: the keys and bytes are the same, so the second overwrites.
+     * Idempotent; a redelivered task whose results were already stored calls it again.
+     */
+    void joinShards(Task task) {
+        if (task.shards() == 1) {
+            return;
         }
-        return out.toByteArray();
+        String prefix = ObjectKeys.jobPrefix(task.tenant(), task.jobId());
+        List<String> keys = objects.list(prefix + "shards/").stream().map(ObjectStore.ObjectInfo::key).toList();
+        for (int s = 0; s < task.shards(); s++) {
+            // status.json is stored before the manifest, and only by a task that succeeded (not a cancelled one)
+            if (!keys.contains(prefix + ObjectKeys.shardDir(s) + ObjectKeys.STATUS)
+                    || !keys.contains(prefix + ObjectKeys.shardManifest(s))) {
+                return;
+            }
+        }
+        GenerateRequest request = (GenerateRequest) task.request();
+        List<Manifest.File> files = new ArrayList<>();
+        List<DatasetFiles.Part> parts = new ArrayList<>();
+        try {
+            for (int s = 0; s < task.shards(); s++) {
+                files.addAll(Wire.fromBytes(required(prefix + ObjectKeys.shardManifest(s)), Manifest.class).files());
+                if (DatasetFiles.any(request.outputs())) {
+                    String csv = prefix + ObjectKeys.shardDir(s) + ObjectKeys.LABELS_CSV;
+                    parts.add(DatasetFiles.Part.read(required(prefix + ObjectKeys.shardDir(s) + ObjectKeys.SAMPLES_NPY),
+                            keys.contains(csv) ? required(csv) : null));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("joining the shards of job " + task.jobId() + ": " + e.getMessage(), e);
+        }
+        if (!parts.isEmpty()) {
+            DatasetFiles.Part all = DatasetFiles.Part.concat(parts);
+            for (ImageRun.Output o : DatasetFiles.encode(all, request.outputs(), GRID_MAX)) {
+                files.add(put(task, o.path(), o.data(), o.mediaType()));
+            }
+        }
+        saveManifest(task, ObjectKeys.MANIFEST, files);
+    }
+
+    private byte[] required(String key) {
+        return objects.get(key).orElseThrow(() -> new IllegalStateException("missing " + key));
     }
 
     private static float[] modelScale(Uint8Image image) {

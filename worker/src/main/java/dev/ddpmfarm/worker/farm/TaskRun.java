@@ -68,12 +68,12 @@ final class TaskRun {
                          Checkpoint checkpoint) {
         GenerateRequest r = (GenerateRequest) task.request();
         Scheduler scheduler = Scheduler.create(process, r.sampler(), r.steps(), r.variance(), r.eta());
-        int label = r.classLabel() == null ? Denoiser.NO_CLASS : r.classLabel();
         SampleState[] states = new SampleState[task.size()];
         boolean resume = checkpoint != null && checkpoint.matches(task, scheduler.steps())
                 && checkpoint.x().length == task.size() * dims;
         for (int i = 0; i < states.length; i++) {
             long index = task.start() + i;
+            int label = r.classOf(index) == null ? Denoiser.NO_CLASS : r.classOf(index);
             states[i] = resume
                     ? new SampleState(task.jobId(), index, r.seed(), scheduler, label, r.guidance(),
                     checkpoint.positions()[i], Arrays.copyOfRange(checkpoint.x(), i * dims, (i + 1) * dims))

@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 
 /**
  * NumPy's {@code .npy} format (version 1.0; 2.0 is read too) for C-ordered arrays of unsigned bytes ({@code |u1}:
- * images) and little-endian float32 ({@code <f4}: x_t checkpoints). The header is padded so that the data starts at
+ * images), little-endian float32 ({@code <f4}: x_t checkpoints) and, written only, int64 ({@code <i8}: labels). The header is padded so that the data starts at
  * a multiple of 64 bytes, as NumPy writes it.
  */
 public final class Npy {
@@ -82,6 +82,15 @@ public final class Npy {
         int[] shape = first.channels() == 1 ? new int[] {images.size(), first.height(), first.width()}
                 : new int[] {images.size(), first.height(), first.width(), first.channels()};
         return new Uint8Array(shape, data);
+    }
+
+    /** A one-dimensional little-endian int64 ({@code <i8}) file of {@code values}: labels. */
+    public static byte[] int64(int[] values) {
+        ByteBuffer bytes = ByteBuffer.allocate(values.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int v : values) {
+            bytes.putLong(v);
+        }
+        return encode("<i8", new int[] {values.length}, bytes.array());
     }
 
     /** Reads a {@code |u1} array; any other type fails. */

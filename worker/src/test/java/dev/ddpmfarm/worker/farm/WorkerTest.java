@@ -61,6 +61,9 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -116,7 +119,7 @@ class WorkerTest {
     private static GenerateRequest request(int count, int steps, int checkpointEvery, Integer label) {
         return new GenerateRequest(TinyModel.NAME, count, Sampler.DDPM, steps, 0.0, VarianceType.BETA, 42L, label,
                 label == null ? 1.0 : 2.0, checkpointEvery,
-                List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5);
+                List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5, null, null);
     }
 
     private static List<Task> tasks(String jobId, GenerateRequest request, int shards) {
@@ -142,7 +145,7 @@ class WorkerTest {
         List<SampleState> states = new ArrayList<>();
         for (int i = start; i < end; i++) {
             states.add(SampleState.start("x", i, r.seed(), scheduler,
-                    r.classLabel() == null ? Denoiser.NO_CLASS : r.classLabel(), r.guidance(), sampler.dims()));
+                    r.classOf(i) == null ? Denoiser.NO_CLASS : r.classOf(i), r.guidance(), sampler.dims()));
         }
         List<Uint8Image> images = sampler.run(states, 64, StepListener.NONE).stream()
                 .map(s -> Uint8Image.fromModelScale(s.x(), 1, TinyModel.SIZE, TinyModel.SIZE)).toList();
@@ -208,11 +211,17 @@ class WorkerTest {
 
         Manifest m = Wire.fromBytes(object(job, ObjectKeys.shardManifest(1)), Manifest.class);
         assertEquals(List.of("samples/000003.png", "samples/000004.png", "samples/000005.png",
-                "shards/00001/grid.png", "shards/00001/samples.npy", "shards/00001/status.json"),
-                m.files().stream().map(Manifest.File::path).toList());
-        for (Manifest.File f : m.files()) {
+                "shards/00001/labels.csv", "shards/00001/samples.npy", "shards/00001/status.json"),
+                m.files().stream().map(Manifest.File::path).toList(), "a shard stores its part of the job's files");
+        Manifest whole = Wire.fromBytes(object(job, ObjectKeys.MANIFEST), Manifest.class);
+        List<String> paths = whole.files().stream().map(Manifest.File::path).toList();
+        assertTrue(paths.containsAll(List.of(ObjectKeys.GRID, ObjectKeys.SAMPLES_NPY, "labels.npy",
+                "samples/000000.png", "samples/000005.png")), paths::toString);
+        for (Manifest.File f : whole.files()) {
             assertEquals(f.size(), object(job, f.path()).length, f.path());
         }
+        assertArrayEquals(expected, Npy.readUint8(object(job, ObjectKeys.SAMPLES_NPY)).data(),
+                "the last shard to finish joins the parts into the job's samples.npy");
         assertTrue(OBJECTS.list(ObjectKeys.jobPrefix(TENANT, job) + ObjectKeys.CHECKPOINTS).isEmpty(),
                 "checkpoints are deleted once the results are stored");
     }
@@ -222,7 +231,7 @@ class WorkerTest {
     void idxAndLabels() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest r = new GenerateRequest(TinyModel.NAME, 3, Sampler.DDIM, 4, 0.0, VarianceType.BETA, 5L, 6, 1.0,
-                0, List.of(OutputFormat.IDX, OutputFormat.LABELS), 5);
+                0, List.of(OutputFormat.IDX, OutputFormat.LABELS), 5, null, null);
         submit(tasks(job, r, 1).get(0));
         read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
 
@@ -234,6 +243,41 @@ class WorkerTest {
         assertEquals("index,seed,class,predicted,confidence\n0,5,6,,\n1,5,6,,\n2,5,6,,\n",
                 new String(object(job, ObjectKeys.LABELS_CSV), StandardCharsets.UTF_8),
                 "the tiny model has no classifier: its columns stay empty");
+    }
+
+    @Test
+    @DisplayName("a classes dataset over three shards: per-sample classes, joined idx, npy, labels.csv, imagefolder")
+    void datasetJob() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        GenerateRequest r = new GenerateRequest(TinyModel.NAME, null, Sampler.DDIM, 3, 0.0, VarianceType.BETA, 9L,
+                null, 2.0, 0, List.of(OutputFormat.NPY, OutputFormat.GRID, OutputFormat.IDX, OutputFormat.LABELS,
+                OutputFormat.IMAGEFOLDER), 5, null, new TreeMap<>(Map.of(2, 2, 5, 3)));
+        for (Task t : tasks(job, r, 3)) {
+            submit(t);
+        }
+        read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 3);
+
+        byte[] expected = expected(r, 0, 5);
+        IdxArray images = IdxArray.read(new ByteArrayInputStream(object(job, "images-idx3-ubyte")), "images");
+        IdxArray labels = IdxArray.read(new ByteArrayInputStream(object(job, "labels-idx1-ubyte")), "labels");
+        assertArrayEquals(expected, images.data(), "sample i has class classOf(i), whichever shard ran it");
+        assertArrayEquals(new byte[] {2, 2, 5, 5, 5}, labels.data());
+        assertArrayEquals(expected, Npy.readUint8(object(job, ObjectKeys.SAMPLES_NPY)).data());
+        assertEquals("index,seed,class,predicted,confidence\n0,9,2,,\n1,9,2,,\n2,9,5,,\n3,9,5,,\n4,9,5,,\n",
+                new String(object(job, ObjectKeys.LABELS_CSV), StandardCharsets.UTF_8));
+        List<String> entries = new ArrayList<>();
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(object(job, "imagefolder.zip")))) {
+            for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                entries.add(e.getName());
+                Png.decode(zip.readAllBytes());
+            }
+        }
+        assertEquals(List.of("2/000000.png", "2/000001.png", "5/000002.png", "5/000003.png", "5/000004.png"),
+                entries);
+        Uint8Image grid = Png.decode(object(job, ObjectKeys.GRID));
+        int tile = TinyModel.SIZE + Grid.PADDING;
+        assertEquals(List.of(2 * tile + Grid.PADDING, 2 * tile + Grid.PADDING), List.of(grid.width(), grid.height()),
+                "one row per class, as many columns as the smallest class has samples");
     }
 
     @Test
@@ -389,7 +433,7 @@ class WorkerTest {
         }
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest missingModel = new GenerateRequest("no-such-model", 2, Sampler.DDIM, 5, 0.0,
-                VarianceType.BETA, 1L, null, 1.0, 0, List.of(OutputFormat.NPY), 5);
+                VarianceType.BETA, 1L, null, 1.0, 0, List.of(OutputFormat.NPY), 5, null, null);
         submit(tasks(job, missingModel, 1).get(0));
 
         List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job,
