@@ -23,7 +23,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The farm's client command line, behind {@code scripts/farm submit | watch | get} (SPEC §2):
@@ -31,6 +36,10 @@ import java.util.Map;
  *   submit '&lt;json&gt;' [--wait]   submit a job; prints its document (with --wait: follows it and prints the final one)
  *   watch ID                   follows a job's WebSocket with a progress bar until it finishes
  *   get ID --out DIR           downloads every file of the job's manifest into DIR and checks each size
+ *   augment --per-class N --out DIR [--format idx|npy|imagefolder] [--steps S] [--guidance G] [--seed K]
+ *                              generates a labelled dataset of N samples of every class (DDIM, 50 steps and guidance
+ *                              2 unless told), follows it with one progress bar, downloads the dataset files and
+ *                              checks that every index and class is there exactly as asked
  * </pre>
  * It reads {@code FARM_URL} and {@code FARM_API_KEY} ({@link FarmConfig#CLIENT_URL}, {@link FarmConfig#CLIENT_API_KEY}).
  * Exit status: 0 when the job (or download) succeeded, 1 when it failed or was cancelled or the farm refused, 2 for a
@@ -45,6 +54,8 @@ public final class ClientCli {
     private final PrintStream out;
     private final PrintStream err;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private long firstProgressNanos;
+    private double firstFraction;
 
     private ClientCli(URI base, String key, PrintStream out, PrintStream err) {
         this.base = base;
@@ -60,7 +71,8 @@ public final class ClientCli {
     /** Runs one command with the settings in {@code env}; returns the exit status. */
     public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         if (args.length == 0) {
-            err.println("usage: farm submit '<json>' [--wait] | watch ID | get ID --out DIR");
+            err.println("usage: farm submit '<json>' [--wait] | watch ID | get ID --out DIR | augment --per-class N "
+                    + "--out DIR");
             return 2;
         }
         FarmConfig config;
@@ -84,7 +96,8 @@ public final class ClientCli {
                 case "watch" -> args.length == 2 ? cli.watch(args[1]) : usage(err, "watch ID");
                 case "get" -> args.length == 4 && args[2].equals("--out") ? cli.get(args[1], Path.of(args[3]))
                         : usage(err, "get ID --out DIR");
-                default -> usage(err, "submit | watch | get");
+                case "augment" -> cli.augment(Arrays.copyOfRange(args, 1, args.length));
+                default -> usage(err, "submit | watch | get | augment");
             };
         } catch (IOException e) {
             err.println("farm: " + e.getMessage());
@@ -163,10 +176,18 @@ public final class ClientCli {
         if (event instanceof ProgressEvent p) {
             double done = p.count() == 0 ? 0 : (double) p.samplesDone() / p.count();
             double steps = p.totalSteps() == 0 ? 0 : (double) p.step() / p.totalSteps();
+            double fraction = Math.max(done, Math.min(1, steps));
             int width = 30;
-            int filled = (int) Math.round(width * Math.max(done, Math.min(1, steps)));
-            err.printf("\r[%s%s] step %d/%d  samples %d/%d   ", "#".repeat(filled), "-".repeat(width - filled),
-                    p.step(), p.totalSteps(), p.samplesDone(), p.count());
+            int filled = (int) Math.round(width * fraction);
+            long now = System.nanoTime();
+            if (firstProgressNanos == 0) {
+                firstProgressNanos = now;
+                firstFraction = fraction;
+            }
+            double rate = (fraction - firstFraction) / Math.max(1, now - firstProgressNanos);
+            String eta = rate > 0 ? String.format("  ETA %ds", Math.round((1 - fraction) / rate / 1e9)) : "";
+            err.printf("\r[%s%s] step %d/%d  samples %d/%d%s   ", "#".repeat(filled), "-".repeat(width - filled),
+                    p.step(), p.totalSteps(), p.samplesDone(), p.count(), eta);
         } else if (event instanceof StatusEvent s) {
             err.printf("%n%s%s", s.status().wireName(), s.error() == null ? "" : ": " + s.error());
             return s.status().terminal() ? s.status() : null;
@@ -181,13 +202,19 @@ public final class ClientCli {
     }
 
     private int get(String id, Path dir) throws IOException, InterruptedException {
+        return download(id, dir, path -> true);
+    }
+
+    /** Downloads the manifest's files whose paths {@code wanted} accepts into {@code dir}, checking their sizes. */
+    private int download(String id, Path dir, Predicate<String> wanted) throws IOException, InterruptedException {
         HttpResponse<String> r = send(request("/v1/jobs/" + id + "/results").GET().build());
         if (r.statusCode() != 200) {
             return refused(r);
         }
-        Manifest manifest = Wire.fromJson(r.body(), Manifest.class);
+        List<Manifest.File> files = Wire.fromJson(r.body(), Manifest.class).files().stream()
+                .filter(f -> wanted.test(f.path())).toList();
         long total = 0;
-        for (Manifest.File file : manifest.files()) {
+        for (Manifest.File file : files) {
             if (!ObjectKeys.safeRelativePath(file.path())) {
                 err.println("refusing unsafe path " + file.path());
                 return 1;
@@ -207,8 +234,61 @@ public final class ClientCli {
             }
             total += size;
         }
-        err.printf("%d files, %,d bytes in %s (sizes verified)%n", manifest.files().size(), total, dir);
+        err.printf("%d files, %,d bytes in %s (sizes verified)%n", files.size(), total, dir);
         out.println(dir.toAbsolutePath());
+        return 0;
+    }
+
+    /** {@code farm augment}: a perClass dataset job, followed, downloaded and checked. */
+    private int augment(String[] args) throws IOException, InterruptedException {
+        String usage = "augment --per-class N --out DIR [--format idx|npy|imagefolder] [--steps S] [--guidance G]"
+                + " [--seed K] [--model NAME]";
+        Map<String, String> options = new HashMap<>(Map.of("--format", "idx", "--steps", "50", "--guidance", "2",
+                "--model", "fashion-mnist"));
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            options.put(args[i], args[i + 1]);
+        }
+        if (args.length % 2 != 0 || !options.containsKey("--per-class") || !options.containsKey("--out")
+                || options.size() > 7 || !DatasetCheck.FILES.containsKey(options.get("--format"))) {
+            return usage(err, usage);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", "generate");
+        body.put("model", options.get("--model"));
+        body.put("perClass", Integer.parseInt(options.get("--per-class")));
+        body.put("sampler", "ddim");
+        body.put("steps", Integer.parseInt(options.get("--steps")));
+        body.put("guidance", Double.parseDouble(options.get("--guidance")));
+        if (options.containsKey("--seed")) {
+            body.put("seed", Long.parseLong(options.get("--seed")));
+        }
+        body.put("checkpointEvery", 0);
+        String format = options.get("--format");
+        body.put("outputs", format.equals("idx") ? List.of("idx", "labels") : List.of(format, "labels"));
+        HttpResponse<String> r = send(request("/v1/jobs").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(Wire.toJson(body))).build());
+        if (r.statusCode() != 202) {
+            return refused(r);
+        }
+        JobDocument doc = Wire.fromJson(r.body(), JobDocument.class);
+        err.printf("job %s: %d samples in %d tasks, seed %d%n", doc.id(), doc.progress().count(), doc.shards(),
+                doc.seed());
+        if (watch(doc.id()) != 0) {
+            return 1;
+        }
+        Path dir = Path.of(options.get("--out"));
+        int status = download(doc.id(), dir, DatasetCheck.FILES.get(format)::contains);
+        if (status != 0) {
+            return status;
+        }
+        String problem = DatasetCheck.check(dir, format, Integer.parseInt(options.get("--per-class")),
+                (int) doc.progress().count());
+        if (problem != null) {
+            err.println("the dataset is not what was asked: " + problem);
+            return 1;
+        }
+        err.printf("dataset verified: %d images, %s per class, every index once%n", doc.progress().count(),
+                options.get("--per-class"));
         return 0;
     }
 
@@ -226,7 +306,7 @@ public final class ClientCli {
         try {
             Map<?, ?> problem = Wire.fromJson(r.body(), Map.class);
             err.println(problem.get("detail"));
-            if (problem.get("errors") instanceof java.util.List<?> errors) {
+            if (problem.get("errors") instanceof List<?> errors) {
                 errors.forEach(e -> err.printf("  %s: %s%n", ((Map<?, ?>) e).get("field"),
                         ((Map<?, ?>) e).get("message")));
             }

@@ -18,6 +18,10 @@ import dev.ddpmfarm.common.wire.Wire;
 import dev.ddpmfarm.worker.output.Png;
 import dev.ddpmfarm.worker.output.Uint8Image;
 import dev.ddpmfarm.worker.testing.TinyModel;
+import dev.ddpmfarm.gateway.cli.ClientCli;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -34,6 +38,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The farm end to end as {@code farm up} runs it (real KRaft broker, real S3 server, gateway, worker, a tiny model),
@@ -84,7 +90,7 @@ class FarmEndToEndTest {
         assertTrue(events.stream().anyMatch(e -> e instanceof ResultEvent));
 
         Manifest m = client.manifest(job.id());
-        assertEquals(List.of("grid.png", "samples.npy", "samples/000000.png", "samples/000001.png",
+        assertEquals(List.of("grid.png", "labels.npy", "samples.npy", "samples/000000.png", "samples/000001.png",
                 "samples/000002.png", "status.json"),
                 m.files().stream().map(Manifest.File::path).sorted().toList());
         for (Manifest.File f : m.files()) {
@@ -97,6 +103,22 @@ class FarmEndToEndTest {
         JobDocument done = client.job(job.id());
         assertEquals(JobStatus.SUCCEEDED, done.status());
         assertEquals(3, done.progress().samplesDone());
+    }
+
+    @ParameterizedTest(name = "farm augment --format {0}")
+    @ValueSource(strings = {"idx", "npy", "imagefolder"})
+    @DisplayName("farm augment: a perClass job over many tasks downloads as one dataset, every index and class once")
+    void augment(String format) throws Exception {
+        Path out = dir.resolve("augment-" + format);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = ClientCli.run(new String[] {"augment", "--per-class", "3", "--out", out.toString(), "--format",
+                format, "--steps", "3", "--model", TinyModel.NAME, "--seed", "11"},
+                Map.of("FARM_URL", stack.url().toString(), "FARM_API_KEY", KEY),
+                new PrintStream(OutputStream.nullOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String log = err.toString(StandardCharsets.UTF_8);
+        assertEquals(0, status, log);
+        assertTrue(log.contains("30 samples in 8 tasks") && log.contains("dataset verified: 30 images"), log);
     }
 
     @Test
