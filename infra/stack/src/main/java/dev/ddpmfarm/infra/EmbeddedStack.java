@@ -167,7 +167,7 @@ public final class EmbeddedStack implements AutoCloseable {
         return port;
     }
 
-    private static String randomHex(int bytes) {
+    static String randomHex(int bytes) {
         byte[] b = new byte[bytes];
         new SecureRandom().nextBytes(b);
         return HexFormat.of().formatHex(b);

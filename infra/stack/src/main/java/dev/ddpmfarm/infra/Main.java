@@ -1,6 +1,7 @@
 package dev.ddpmfarm.infra;
 
 import dev.ddpmfarm.gateway.cli.ClientCli;
+import dev.ddpmfarm.worker.cli.AugmentationBench;
 import dev.ddpmfarm.worker.cli.BenchCli;
 import dev.ddpmfarm.worker.cli.EvalCli;
 import dev.ddpmfarm.worker.cli.SampleCli;
@@ -22,7 +23,8 @@ public final class Main {
     }
 
     private static final Map<String, String> CLIENT_USAGE = Map.of("submit", " '<json>' [--wait]", "watch", " ID",
-            "get", " ID --out DIR");
+            "get", " ID --out DIR", "augment", " --per-class N --out DIR [--format idx|npy|imagefolder] [--steps S] "
+                    + "[--guidance G] [--seed K]");
 
     static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
@@ -33,17 +35,25 @@ public final class Main {
                 GatewayCommand::main));
         COMMANDS.put("worker", new Command("worker    (configured by FARM_* variables: Kafka, S3, models, batch size)",
                 WorkerCommand::main));
-        for (String client : new String[] {"submit", "watch", "get"}) {
+        COMMANDS.put("cluster", new Command("cluster [--workers N]  (broker, S3 server, gateway and N workers as "
+                + "separate processes on this machine)", ClusterCommand::main));
+        COMMANDS.put("kafka", new Command("kafka     (the embedded Kafka broker alone, on FARM_KAFKA_BOOTSTRAP's port)",
+                ClusterCommand::kafka));
+        COMMANDS.put("s3", new Command("s3        (the embedded S3 server alone, on FARM_S3_ENDPOINT with FARM_S3_* keys)",
+                ClusterCommand::s3));
+        for (String client : new String[] {"submit", "watch", "get", "augment"}) {
             COMMANDS.put(client, new Command(client + CLIENT_USAGE.get(client), args -> clientCommand(client, args)));
         }
         COMMANDS.put("sample", new Command(SampleCli.USAGE, SampleCli::main));
         COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--minutes M] [--epochs E]",
                 TrainCli::main));
         COMMANDS.put("eval", new Command(EvalCli.USAGE, EvalCli::main));
-        COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE] | bench farm [--out FILE]",
-                args -> {
+        COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE] | bench farm [--out FILE] | "
+                + AugmentationBench.USAGE, args -> {
                     if (args.length > 0 && args[0].equals("farm")) {
                         FarmBench.main(args);
+                    } else if (args.length > 0 && args[0].equals("augmentation")) {
+                        AugmentationBench.main(Arrays.copyOfRange(args, 1, args.length));
                     } else {
                         BenchCli.main(args);
                     }
