@@ -23,13 +23,16 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * {@code farm sample --count N --sampler ddpm|ddim --steps S [--eta E] [--variance beta|posterior]
- * [--class C --guidance G] --seed K --out DIR [--format png,npy,grid] [--batch B] [--model DIR]}: samples in-process,
- * without the farm, and writes the files a generate job stores (SPEC §6): {@code samples/000000.png …},
- * {@code samples.npy} and {@code grid.png}. A progress bar goes to stderr and a final images/s line to stdout.
+ * [--class C --guidance G] --seed K [--first-index I] --out DIR [--format png,npy,grid] [--batch B] [--model DIR]}:
+ * samples in-process, without the farm, and writes the files a generate job stores (SPEC §6):
+ * {@code samples/000000.png …}, {@code samples.npy} and {@code grid.png}. Sample i draws its noise from (seed, i, t)
+ * as in a job, so {@code --first-index I --count 1} regenerates sample I of a job alone. A progress bar goes to stderr
+ * and a final images/s line to stdout.
  */
 public final class SampleCli {
     public static final String USAGE = "sample --count N [--sampler ddpm|ddim] [--steps S] [--eta E] [--variance beta|posterior]"
-            + " [--class C --guidance G] [--seed K] --out DIR [--format png,npy,grid] [--batch B] [--model DIR]";
+            + " [--class C --guidance G] [--seed K] [--first-index I] --out DIR [--format png,npy,grid] [--batch B]"
+            + " [--model DIR]";
 
     /** The files this command writes. */
     enum Format {
@@ -64,6 +67,7 @@ public final class SampleCli {
         long seed = Long.parseLong(a.value("--seed", String.valueOf(ThreadLocalRandom.current().nextLong(1L << 48))));
         Set<Format> formats = Format.parse(a.value("--format", "png,npy,grid"));
         int batch = positive(a, "--batch", "64");
+        int first = Integer.parseInt(a.value("--first-index", "0"));
 
         LoadedModel model = LoadedModel.load(modelDir, System.err);
         int steps = positive(a, "--steps", String.valueOf(sampler == Sampler.DDIM ? 50 : model.process().timesteps()));
@@ -75,7 +79,8 @@ public final class SampleCli {
         BatchSampler batchSampler = new BatchSampler(model.denoiser());
         List<SampleState> states = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            states.add(SampleState.start("sample", i, seed, scheduler, classLabel, guidance, batchSampler.dims()));
+            states.add(SampleState.start("sample", first + i, seed, scheduler, classLabel, guidance,
+                    batchSampler.dims()));
         }
         System.err.printf("sampling %d images, %s %d steps, seed %d, batch %d%n", count, sampler.wireName(), steps, seed,
                 batch);
@@ -88,15 +93,16 @@ public final class SampleCli {
         int[] shape = model.denoiser().imageShape();
         List<Uint8Image> images = done.stream()
                 .map(s -> Uint8Image.fromModelScale(s.x(), shape[0], shape[1], shape[2])).toList();
-        write(out, images, formats);
+        write(out, images, formats, first);
         System.out.printf("%d images in %.1f s (%.2f images/s) -> %s%n", count, seconds, count / seconds, out);
     }
 
-    static void write(Path out, List<Uint8Image> images, Set<Format> formats) throws IOException {
+    /** Writes the files; sample PNGs are named by their index, {@code first} being the first sample's. */
+    static void write(Path out, List<Uint8Image> images, Set<Format> formats, int first) throws IOException {
         Files.createDirectories(out);
         if (formats.contains(Format.PNG)) {
             for (int i = 0; i < images.size(); i++) {
-                Png.write(out.resolve("samples").resolve(String.format("%06d.png", i)), images.get(i));
+                Png.write(out.resolve("samples").resolve(String.format("%06d.png", first + i)), images.get(i));
             }
         }
         if (formats.contains(Format.NPY)) {

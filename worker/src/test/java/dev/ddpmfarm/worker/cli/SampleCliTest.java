@@ -78,6 +78,13 @@ class SampleCliTest {
                 "--guidance", "2", "--seed", "9", "--out", again.toString(), "--batch", "2", "--format", "npy");
         assertArrayEquals(samples.data(), Npy.readUint8(Files.readAllBytes(again.resolve("samples.npy"))).data());
         assertFalse(Files.exists(again.resolve("grid.png")));
+
+        Path alone = dir.resolve("alone");
+        run("--model", model.toString(), "--count", "1", "--first-index", "3", "--sampler", "ddim", "--steps", "3",
+                "--class", "2", "--guidance", "2", "--seed", "9", "--out", alone.toString(), "--format", "png");
+        assertArrayEquals(Png.decode(Files.readAllBytes(out.resolve("samples/000003.png"))).pixels(),
+                Png.decode(Files.readAllBytes(alone.resolve("samples/000003.png"))).pixels(),
+                "--first-index 3 regenerates sample 3 alone");
     }
 
     @Test
