@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Dataset generation on a cluster of processes, with a worker killed mid-job: starts `farm cluster` (broker, S3 server,
 # gateway and WORKERS workers as separate JVMs on loopback) on a scratch directory, runs `farm augment` for a perClass
-# dataset (DDIM-50, guidance 2), and with KILL=1 kills worker-2 with SIGKILL once a third of the samples are done.
-# `farm augment` checks the downloaded dataset (every index exactly once, with its class). Prints the wall time,
+# dataset (DDIM, STEPS steps (default 50), guidance 2), and with KILL=1 kills worker-2 with SIGKILL once a third of the
+# samples are done. `farm augment` checks the downloaded dataset (every index exactly once, with its class). Prints the wall time,
 # images/s, the tasks each worker finished, the tasks resumed from a checkpoint and each worker's peak RSS, and writes
 # them to target/cluster-augment-W{WORKERS}-K{KILL}.txt.
-#   usage: scripts/bench/cluster-augment.sh [PER_CLASS=1000] [WORKERS=3] [KILL=1] [DATASET_DIR]
+#   usage: [STEPS=50] scripts/bench/cluster-augment.sh [PER_CLASS=1000] [WORKERS=3] [KILL=1] [DATASET_DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PER_CLASS=${1:-1000}
 WORKERS=${2:-3}
 KILL=${3:-1}
+STEPS=${STEPS:-50}
 DATA=$(mktemp -d /tmp/farm-cluster-XXXX)
 DATASET=${4:-$DATA/dataset}
 KEY=cluster-bench-key-0123456789
@@ -24,6 +25,7 @@ mkdir -p "$ROOT/target"
 "$ROOT/scripts/farm" cluster --workers "$WORKERS" >"$DATA/cluster.log" 2>&1 &
 CLUSTER=$!
 trap 'kill $CLUSTER 2>/dev/null; wait $CLUSTER 2>/dev/null; rm -rf "$DATA/data"' EXIT
+trap 'exit 130' INT TERM
 for i in $(seq 0 $((WORKERS - 1))); do
   until curl -sf "http://localhost:$((18181 + i))/health" >/dev/null; do sleep 1; done
 done
@@ -39,7 +41,8 @@ pid_of() { awk -v n="$1" '$1 == n {print $2}' "$FARM_DATA_DIR/cluster.pids"; }
 SAMPLER=$!
 
 START=$(date +%s.%N)
-"$ROOT/scripts/farm" augment --per-class "$PER_CLASS" --out "$DATASET" --format idx --seed 5 2>"$DATA/augment.log" &
+"$ROOT/scripts/farm" augment --per-class "$PER_CLASS" --out "$DATASET" --format idx --seed 5 --steps "$STEPS" \
+  2>"$DATA/augment.log" &
 AUGMENT=$!
 KILLED="no worker killed"
 if [ "$KILL" = 1 ]; then
@@ -58,7 +61,7 @@ wait $AUGMENT || STATUS=$?
 END=$(date +%s.%N)
 kill $SAMPLER
 {
-  echo "farm cluster --workers $WORKERS; farm augment --per-class $PER_CLASS (DDIM-50, guidance 2); $KILLED"
+  echo "farm cluster --workers $WORKERS; farm augment --per-class $PER_CLASS (DDIM-$STEPS, guidance 2); $KILLED"
   grep -E 'dataset verified|not what was asked|samples in' "$DATA/augment.log" || tail -3 "$DATA/augment.log"
   python3 -c "n=$PER_CLASS*10; s=$END-$START; print(f'{n} images in {s:.0f} s: {n/s:.2f} images/s')"
   for i in $(seq 1 "$WORKERS"); do

@@ -154,7 +154,7 @@ public final class EmbeddedStack implements AutoCloseable {
         }
     }
 
-    private static <T> T await(Future<T> future) throws Exception {
+    static <T> T await(Future<T> future) throws Exception {
         return future.toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
 

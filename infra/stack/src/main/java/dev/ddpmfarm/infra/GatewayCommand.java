@@ -29,7 +29,14 @@ public final class GatewayCommand {
                 config.get(FarmConfig.S3_ENDPOINT));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping the gateway");
-            gateway.close().compose(v -> vertx.close()).toCompletionStage().toCompletableFuture().join();
+            // one after the other from this thread: with vertx.close() composed onto the gateway's close, the hook waited
+            // forever after both had finished (seen under farm cluster)
+            try {
+                EmbeddedStack.await(gateway.close());
+                EmbeddedStack.await(vertx.close());
+            } catch (Exception e) {
+                LOG.warn("the gateway did not stop cleanly", e);
+            }
         }));
     }
 }

@@ -30,7 +30,14 @@ public final class WorkerCommand {
                 config.get(FarmConfig.S3_ENDPOINT), config.get(FarmConfig.MODELS_DIR).toAbsolutePath());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping the worker");
-            worker.close().compose(v -> vertx.close()).toCompletionStage().toCompletableFuture().join();
+            // one after the other from this thread: with vertx.close() composed onto the worker's close, the hook waited
+            // forever after both had finished (seen under farm cluster)
+            try {
+                EmbeddedStack.await(worker.close());
+                EmbeddedStack.await(vertx.close());
+            } catch (Exception e) {
+                LOG.warn("the worker did not stop cleanly", e);
+            }
         }));
     }
 }
