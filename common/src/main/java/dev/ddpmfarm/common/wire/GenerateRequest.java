@@ -34,17 +34,22 @@ import java.util.TreeMap;
  * @param priority        0 … 9; default 5
  * @param perClass        samples of every class (class-conditional models), instead of count and class
  * @param classes         samples per class label, instead of count and class; ordered by label
+ * @param minConfidence   0 … 1: a finished sample that the model's classifier does not see as its requested class
+ *                        with at least this probability is drawn again with its next seed ({@link #drawSeed}), at
+ *                        most {@link #MAX_REDRAWS} times; then it is kept as it is (its labels.csv row tells)
  */
 public record GenerateRequest(String model, Integer count, Sampler sampler, Integer steps, Double eta,
                               VarianceType variance, Long seed, @JsonProperty("class") Integer classLabel,
                               Double guidance, Integer checkpointEvery, List<OutputFormat> outputs,
-                              Integer priority, Integer perClass, SortedMap<Integer, Integer> classes)
-        implements JobRequest {
+                              Integer priority, Integer perClass, SortedMap<Integer, Integer> classes,
+                              Double minConfidence) implements JobRequest {
 
     public static final int MAX_COUNT = 1_000_000;
     public static final int DEFAULT_COUNT = 64;
     public static final int DEFAULT_CHECKPOINT_EVERY = 100;
     public static final double NO_GUIDANCE = 1.0;
+    /** The most times one sample is drawn again for {@code minConfidence}. */
+    public static final int MAX_REDRAWS = 8;
     public static final List<OutputFormat> DEFAULT_OUTPUTS =
             List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID);
 
@@ -101,6 +106,10 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
                     "steers samples toward a class: set class, or leave guidance at 1");
         }
         v.range(classLabel, 0, Integer.MAX_VALUE, "class");
+        if (v.range(minConfidence, 0.0, 1.0, "minConfidence")) {
+            v.check(minConfidence == null || classLabel != null || dataset, "minConfidence",
+                    "checks samples against their requested class: set class, perClass or classes");
+        }
         v.range(checkpointEvery, 0, Integer.MAX_VALUE, "checkpointEvery");
         v.check(!outputs.isEmpty(), "outputs", "must name at least one of " + WireEnum.names(OutputFormat.class));
         for (int i = 0; i < outputs.size(); i++) {
@@ -112,6 +121,15 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
         v.throwIfAny();
         outputs = List.copyOf(outputs);
         classes = classes == null ? null : Collections.unmodifiableSortedMap(new TreeMap<>(classes));
+    }
+
+    /**
+     * The seed of draw {@code draw} of a sample (0: the job's seed; 1, 2, …: the redraws of {@code minConfidence}).
+     * Sample i of draw k takes its noise from (drawSeed(seed, k), i, t), so {@code farm sample --seed drawSeed(…)
+     * --first-index i} regenerates it alone.
+     */
+    public static long drawSeed(long seed, int draw) {
+        return draw == 0 ? seed : (seed + draw * 0x9E3779B97F4A7C15L) & MAX_SEED;
     }
 
     /** Whether the samples have per-sample classes from {@code perClass} or {@code classes}. */
@@ -193,6 +211,6 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
     public GenerateRequest resolve(ModelCard card, long seedIfAbsent) {
         return new GenerateRequest(model, perClass != null ? perClass * card.numClasses() : count, sampler,
                 steps == null ? card.timesteps() : steps, eta, variance, seed == null ? seedIfAbsent : seed, classLabel,
-                guidance, checkpointEvery, outputs, priority, perClass, classes);
+                guidance, checkpointEvery, outputs, priority, perClass, classes, minConfidence);
     }
 }

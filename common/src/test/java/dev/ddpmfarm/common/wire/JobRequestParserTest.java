@@ -59,7 +59,7 @@ class JobRequestParserTest {
     void defaults() {
         GenerateRequest g = (GenerateRequest) accepted("{'type':'generate'}");
         assertEquals(new GenerateRequest("fashion-mnist", 64, Sampler.DDPM, null, 0.0, VarianceType.BETA, null, null,
-                1.0, 100, List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5, null, null), g);
+                1.0, 100, List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5, null, null, null), g);
         GenerateRequest resolved = g.resolve(TestModels.FASHION, 1234);
         assertEquals(1000, resolved.steps());
         assertEquals(1234L, resolved.seed());
@@ -137,6 +137,22 @@ class JobRequestParserTest {
         GenerateRequest resolved = g.resolve(TestModels.FASHION, 3);
         assertEquals(g.classes(), resolved.classes());
         assertEquals(5, resolved.sampleCount());
+    }
+
+    @Test
+    @DisplayName("minConfidence is a probability and needs requested classes; each redraw has its own seed")
+    void minConfidence() {
+        assertEquals(0.9, ((GenerateRequest) accepted("{'type':'generate','perClass':10,'minConfidence':0.9}"))
+                .minConfidence());
+        assertEquals(List.of("minConfidence"), List.copyOf(fields(rejected("{'type':'generate','count':10,"
+                + "'minConfidence':0.9}", Reason.INVALID)).keySet()), "an unconditional job has no class to check");
+        assertEquals(List.of("minConfidence"), List.copyOf(fields(rejected("{'type':'generate','class':1,"
+                + "'minConfidence':1.5}", Reason.INVALID)).keySet()));
+        assertEquals(42L, GenerateRequest.drawSeed(42, 0));
+        List<Long> seeds = IntStream.rangeClosed(0, GenerateRequest.MAX_REDRAWS)
+                .mapToObj(k -> GenerateRequest.drawSeed(42, k)).toList();
+        assertEquals(seeds.size(), seeds.stream().distinct().count());
+        assertTrue(seeds.stream().allMatch(s -> s >= 0 && s <= JobRequest.MAX_SEED), "valid job seeds: " + seeds);
     }
 
     @Test

@@ -28,6 +28,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -37,6 +38,7 @@ import java.util.function.Predicate;
  *   watch ID                   follows a job's WebSocket with a progress bar until it finishes
  *   get ID --out DIR           downloads every file of the job's manifest into DIR and checks each size
  *   augment --per-class N --out DIR [--format idx|npy|imagefolder] [--steps S] [--guidance G] [--seed K]
+ *           [--min-confidence C]
  *                              generates a labelled dataset of N samples of every class (DDIM, 50 steps and guidance
  *                              2 unless told), follows it with one progress bar, downloads the dataset files and
  *                              checks that every index and class is there exactly as asked
@@ -48,6 +50,8 @@ import java.util.function.Predicate;
 public final class ClientCli {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final int RECONNECTS = 20;
+    private static final Set<String> AUGMENT_OPTIONS = Set.of("--per-class", "--out", "--format", "--steps",
+            "--guidance", "--seed", "--model", "--min-confidence");
 
     private final URI base;
     private final String key;
@@ -242,14 +246,15 @@ public final class ClientCli {
     /** {@code farm augment}: a perClass dataset job, followed, downloaded and checked. */
     private int augment(String[] args) throws IOException, InterruptedException {
         String usage = "augment --per-class N --out DIR [--format idx|npy|imagefolder] [--steps S] [--guidance G]"
-                + " [--seed K] [--model NAME]";
+                + " [--seed K] [--model NAME] [--min-confidence C]";
         Map<String, String> options = new HashMap<>(Map.of("--format", "idx", "--steps", "50", "--guidance", "2",
                 "--model", "fashion-mnist"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             options.put(args[i], args[i + 1]);
         }
         if (args.length % 2 != 0 || !options.containsKey("--per-class") || !options.containsKey("--out")
-                || options.size() > 7 || !DatasetCheck.FILES.containsKey(options.get("--format"))) {
+                || !AUGMENT_OPTIONS.containsAll(options.keySet())
+                || !DatasetCheck.FILES.containsKey(options.get("--format"))) {
             return usage(err, usage);
         }
         Map<String, Object> body = new LinkedHashMap<>();
@@ -261,6 +266,9 @@ public final class ClientCli {
         body.put("guidance", Double.parseDouble(options.get("--guidance")));
         if (options.containsKey("--seed")) {
             body.put("seed", Long.parseLong(options.get("--seed")));
+        }
+        if (options.containsKey("--min-confidence")) {
+            body.put("minConfidence", Double.parseDouble(options.get("--min-confidence")));
         }
         body.put("checkpointEvery", 0);
         String format = options.get("--format");
@@ -287,8 +295,8 @@ public final class ClientCli {
             err.println("the dataset is not what was asked: " + problem);
             return 1;
         }
-        err.printf("dataset verified: %d images, %s per class, every index once%n", doc.progress().count(),
-                options.get("--per-class"));
+        err.printf("dataset verified: %d images, %s per class, every index once; %s%n", doc.progress().count(),
+                options.get("--per-class"), DatasetCheck.redraws(dir, doc.seed()));
         return 0;
     }
 

@@ -60,6 +60,22 @@ final class DatasetCheck {
         };
     }
 
+    /**
+     * What labels.csv tells of minConfidence: the samples drawn again (their seed is not the job's) and those the
+     * classifier sees as another class.
+     */
+    static String redraws(Path dir, long jobSeed) throws IOException {
+        List<String> lines = Files.readAllLines(dir.resolve("labels.csv"), StandardCharsets.UTF_8);
+        long redrawn = 0;
+        long otherClass = 0;
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",", -1);
+            redrawn += f[1].equals(Long.toString(jobSeed)) ? 0 : 1;
+            otherClass += f[3].isEmpty() || f[3].equals(f[2]) ? 0 : 1;
+        }
+        return redrawn + " drawn again for minConfidence, " + otherClass + " classified as another class";
+    }
+
     private static String idx(Path dir, int[] labels) throws IOException {
         IdxArray images = IdxArray.read(dir.resolve("images-idx3-ubyte"));
         IdxArray idxLabels = IdxArray.read(dir.resolve("labels-idx1-ubyte"));

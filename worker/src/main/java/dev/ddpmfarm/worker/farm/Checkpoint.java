@@ -14,16 +14,17 @@ import java.util.stream.Collectors;
  * Where every sample of a task stood at one moment: the {@code checkpoints/…} object of SPEC §6, from which a
  * redelivered task resumes instead of starting again from x_T. One safetensors object, written whole or not at all:
  * tensor {@code x} {@code [n, C, H, W]} holds each sample's current x_t, the metadata its position (reverse steps
- * taken) and which task it belongs to.
+ * taken), its draw (how often {@code minConfidence} started it again) and which task it belongs to.
  *
  * @param jobId     the job
  * @param shard     the task
  * @param start     the task's first sample index
  * @param steps     reverse steps per sample
  * @param positions steps taken by each sample of the task, in index order
+ * @param draws     each sample's draw, 0 unless it was drawn again
  * @param x         each sample's x after those steps, {@code n · dims} values
  */
-record Checkpoint(String jobId, int shard, int start, int steps, int[] positions, float[] x) {
+record Checkpoint(String jobId, int shard, int start, int steps, int[] positions, int[] draws, float[] x) {
 
     /** The object key of task {@code task}'s checkpoint. */
     static String key(Task task) {
@@ -31,7 +32,7 @@ record Checkpoint(String jobId, int shard, int start, int steps, int[] positions
     }
 
     /** A checkpoint of the samples' current states, {@code states} in index order. */
-    static Checkpoint of(Task task, int steps, List<SampleState> states, int[] imageShape) {
+    static Checkpoint of(Task task, int steps, List<SampleState> states, int[] draws, int[] imageShape) {
         int dims = Arrays.stream(imageShape).reduce(1, (a, b) -> a * b);
         int[] positions = new int[states.size()];
         float[] x = new float[states.size() * dims];
@@ -39,7 +40,7 @@ record Checkpoint(String jobId, int shard, int start, int steps, int[] positions
             positions[i] = states.get(i).position();
             System.arraycopy(states.get(i).x(), 0, x, i * dims, dims);
         }
-        return new Checkpoint(task.jobId(), task.shard(), task.start(), steps, positions, x);
+        return new Checkpoint(task.jobId(), task.shard(), task.start(), steps, positions, draws.clone(), x);
     }
 
     /** Whether this checkpoint belongs to {@code task} run for {@code steps} steps. */
@@ -62,19 +63,31 @@ record Checkpoint(String jobId, int shard, int start, int steps, int[] positions
         return Safetensors.encode(Map.of("x", new Safetensors.Tensor(shape, x)), Map.of(
                 "jobId", jobId, "shard", Integer.toString(shard), "start", Integer.toString(start),
                 "steps", Integer.toString(steps),
-                "positions", Arrays.stream(positions).mapToObj(Integer::toString).collect(Collectors.joining(","))));
+                "positions", join(positions), "draws", join(draws)));
+    }
+
+    private static String join(int[] values) {
+        return Arrays.stream(values).mapToObj(Integer::toString).collect(Collectors.joining(","));
+    }
+
+    private static int[] split(String values) {
+        return Arrays.stream(values.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
     static Checkpoint decode(byte[] bytes, String name) throws IOException {
         Map<String, String> meta = Safetensors.metadata(bytes, name);
         Safetensors.Tensor x = Safetensors.decode(bytes, name).get("x");
         try {
-            int[] positions = Arrays.stream(meta.get("positions").split(",")).mapToInt(Integer::parseInt).toArray();
-            if (x == null || x.shape()[0] != positions.length) {
-                throw new IOException(name + ": tensor x does not match the " + positions.length + " positions");
+            int[] positions = split(meta.get("positions"));
+            // checkpoints of workers from before minConfidence have no draws: every sample is at its first
+            int[] draws = meta.containsKey("draws") ? split(meta.get("draws")) : new int[positions.length];
+            if (x == null || x.shape()[0] != positions.length || draws.length != positions.length) {
+                throw new IOException(name + ": tensor x or the draws do not match the " + positions.length
+                        + " positions");
             }
             return new Checkpoint(meta.get("jobId"), Integer.parseInt(meta.get("shard")),
-                    Integer.parseInt(meta.get("start")), Integer.parseInt(meta.get("steps")), positions, x.values());
+                    Integer.parseInt(meta.get("start")), Integer.parseInt(meta.get("steps")), positions, draws,
+                    x.values());
         } catch (NullPointerException | NumberFormatException e) {
             throw new IOException(name + ": incomplete checkpoint metadata " + meta.keySet(), e);
         }

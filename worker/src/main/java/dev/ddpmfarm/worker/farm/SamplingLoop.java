@@ -18,6 +18,8 @@ import dev.ddpmfarm.common.wire.Task;
 import dev.ddpmfarm.common.wire.Topics;
 import dev.ddpmfarm.common.wire.Wire;
 import dev.ddpmfarm.worker.eval.Classifier;
+import dev.ddpmfarm.worker.output.Uint8Image;
+import dev.ddpmfarm.worker.sampling.SampleState;
 import dev.ddpmfarm.worker.model.LoadedModel;
 import dev.ddpmfarm.worker.sampling.BatchSampler;
 import dev.ddpmfarm.worker.sampling.ContinuousBatch;
@@ -53,6 +55,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -334,6 +337,15 @@ final class SamplingLoop implements Runnable {
                 frames.computeIfAbsent(run, r -> new ArrayList<>()).add(frame);
             }
         }
+        for (TaskRun run : List.copyOf(stepped)) {
+            try {
+                vet(run, slot);
+            } catch (RuntimeException e) {
+                stepped.remove(run);
+                drop(run);
+                fail(run.task(), run.partition(), run.offset(), e);
+            }
+        }
         long now = System.nanoTime();
         for (TaskRun run : stepped) {
             Task task = run.task();
@@ -362,6 +374,43 @@ final class SamplingLoop implements Runnable {
                 int step = run.meanStep();
                 send(ProgressEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), step, run.steps(),
                         run.timestepAfter(step), run.finishedSamples(), task.size()), false);
+            }
+        }
+    }
+
+    /**
+     * {@code minConfidence}: the task's newly finished samples go through the model's classifier; one it does not see
+     * as its requested class with that probability starts again from x_T with its next seed and rejoins the batch.
+     */
+    private void vet(TaskRun run, Slot slot) {
+        List<SampleState> finished = run.takeToVet();
+        if (finished.isEmpty()) {
+            return;
+        }
+        if (slot.classifier() == null) {
+            throw new IllegalStateException("minConfidence needs the classifier of model " + run.request().model()
+                    + " (" + Classifier.FILE_NAME + " beside it)");
+        }
+        float[][] x = new float[finished.size()][];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = finished.get(i).x().clone();
+            for (int j = 0; j < x[i].length; j++) {
+                // judged as stored: quantized to 8 bits, as labels.csv's classifier columns are
+                x[i][j] = Uint8Image.toModelScale(Uint8Image.toUint8(x[i][j]));
+            }
+        }
+        INDArray p;
+        synchronized (slot.classifier()) {
+            p = slot.classifier().probabilities(Classifier.toInput(x));
+        }
+        double min = run.request().minConfidence();
+        for (int i = 0; i < x.length; i++) {
+            SampleState s = finished.get(i);
+            if (p.getRow(i).argMax().getInt(0) != s.classLabel() || p.getDouble(i, s.classLabel()) < min) {
+                SampleState again = run.redraw(s);
+                if (again != null) {
+                    slot.batch().add(run, again, run.request().priority());
+                }
             }
         }
     }
@@ -408,7 +457,8 @@ final class SamplingLoop implements Runnable {
     }
 
     private void checkpoint(TaskRun run, Slot slot) {
-        store.saveCheckpoint(run.task(), Checkpoint.of(run.task(), run.steps(), run.states(), slot.imageShape()),
+        store.saveCheckpoint(run.task(), Checkpoint.of(run.task(), run.steps(), run.states(), run.draws(),
+                slot.imageShape()),
                 slot.imageShape());
         run.reporting.lastCheckpointNanos = System.nanoTime();
     }

@@ -53,9 +53,12 @@ final class ShardStore {
         this.uploads = uploads;
     }
 
-    /** {@code status.json}: what this worker did with a task; {@code resumedWork} is what a checkpoint saved. */
+    /**
+     * {@code status.json}: what this worker did with a task; {@code resumedWork} is what a checkpoint saved,
+     * {@code redrawn} the samples drawn again for minConfidence and {@code belowConfidence} those kept below it.
+     */
     record ShardStatus(String jobId, int shard, int shards, int start, int end, String status, int attempt,
-                       String worker, long resumedWork, Instant finishedAt) {
+                       String worker, long resumedWork, int redrawn, int belowConfidence, Instant finishedAt) {
     }
 
     /** The manifest path of a finished task, relative to the job's prefix. */
@@ -130,7 +133,7 @@ final class ShardStore {
                 files.add(put(task, o.path(), o.data(), o.mediaType()));
             }
         }
-        String manifest = finish(task, dir, files, run.resumedSteps());
+        String manifest = finish(task, dir, files, run.resumedSteps(), run.redraws());
         joinShards(task);
         return manifest;
     }
@@ -222,14 +225,14 @@ final class ShardStore {
     String saveOutputs(Task task, List<ImageRun.Output> outputs) {
         List<CompletableFuture<Manifest.File>> puts = outputs.stream().map(o -> CompletableFuture.supplyAsync(
                 () -> put(task, o.path(), o.data(), o.mediaType()), uploads)).toList();
-        return finish(task, "", join(puts), 0);
+        return finish(task, "", join(puts), 0, new int[2]);
     }
 
-    private String finish(Task task, String dir, List<Manifest.File> files, long resumedWork) {
+    private String finish(Task task, String dir, List<Manifest.File> files, long resumedWork, int[] redraws) {
         List<Manifest.File> all = new ArrayList<>(files);
         all.add(put(task, dir + ObjectKeys.STATUS, Wire.toBytes(new ShardStatus(task.jobId(), task.shard(),
                 task.shards(), task.start(), task.end(), "succeeded", task.attempt(), workerId, resumedWork,
-                Instant.now())), "application/json"));
+                redraws[0], redraws[1], Instant.now())), "application/json"));
         return saveManifest(task, manifestPath(task), all);
     }
 

@@ -36,6 +36,10 @@ final class TaskRun {
     private final long offset;
     private final Scheduler scheduler;
     private final SampleState[] states;
+    private final int[] draws;
+    private final List<Integer> toVet = new ArrayList<>();
+    private int redrawn;
+    private int unconfident;
     private final int previewCount;
     private final Map<Integer, Frame> gathering = new HashMap<>();
     private final Map<Integer, Integer> gathered = new HashMap<>();
@@ -44,12 +48,14 @@ final class TaskRun {
     private long stepsTaken;
     final Reporting reporting = new Reporting();
 
-    private TaskRun(Task task, TopicPartition partition, long offset, Scheduler scheduler, SampleState[] states) {
+    private TaskRun(Task task, TopicPartition partition, long offset, Scheduler scheduler, SampleState[] states,
+                    int[] draws) {
         this.task = task;
         this.partition = partition;
         this.offset = offset;
         this.scheduler = scheduler;
         this.states = states;
+        this.draws = draws;
         this.previewCount = Math.min(PREVIEW, states.length);
         for (SampleState s : states) {
             stepsTaken += s.position();
@@ -71,15 +77,17 @@ final class TaskRun {
         SampleState[] states = new SampleState[task.size()];
         boolean resume = checkpoint != null && checkpoint.matches(task, scheduler.steps())
                 && checkpoint.x().length == task.size() * dims;
+        int[] draws = resume ? checkpoint.draws().clone() : new int[states.length];
         for (int i = 0; i < states.length; i++) {
             long index = task.start() + i;
             int label = r.classOf(index) == null ? Denoiser.NO_CLASS : r.classOf(index);
+            long seed = GenerateRequest.drawSeed(r.seed(), draws[i]);
             states[i] = resume
-                    ? new SampleState(task.jobId(), index, r.seed(), scheduler, label, r.guidance(),
+                    ? new SampleState(task.jobId(), index, seed, scheduler, label, r.guidance(),
                     checkpoint.positions()[i], Arrays.copyOfRange(checkpoint.x(), i * dims, (i + 1) * dims))
-                    : SampleState.start(task.jobId(), index, r.seed(), scheduler, label, r.guidance(), dims);
+                    : SampleState.start(task.jobId(), index, seed, scheduler, label, r.guidance(), dims);
         }
-        return new TaskRun(task, partition, offset, scheduler, states);
+        return new TaskRun(task, partition, offset, scheduler, states, draws);
     }
 
     Task task() {
@@ -148,6 +156,9 @@ final class TaskRun {
         stepsTaken++;
         if (next.done()) {
             finished++;
+            if (request().minConfidence() != null) {
+                toVet.add(i);
+            }
         }
         int step = next.position();
         int every = request().checkpointEvery();
@@ -165,6 +176,44 @@ final class TaskRun {
         gathering.remove(step);
         gathered.remove(step);
         return frame;
+    }
+
+    /** Each sample's draw (see {@link GenerateRequest#drawSeed}), in index order. */
+    int[] draws() {
+        return draws.clone();
+    }
+
+    /** The samples finished since the last call that {@code minConfidence} has yet to judge. */
+    List<SampleState> takeToVet() {
+        List<SampleState> out = toVet.stream().map(i -> states[i]).toList();
+        toVet.clear();
+        return out;
+    }
+
+    /**
+     * Starts finished sample {@code s} again from x_T with its next draw's seed, when it has redraws left; else it is
+     * kept as it is.
+     *
+     * @return its new state, or null when it is kept
+     */
+    SampleState redraw(SampleState s) {
+        int i = (int) (s.index() - task.start());
+        if (draws[i] >= GenerateRequest.MAX_REDRAWS) {
+            unconfident++;
+            return null;
+        }
+        draws[i]++;
+        redrawn++;
+        finished--;
+        stepsTaken -= s.position();
+        states[i] = SampleState.start(task.jobId(), s.index(), GenerateRequest.drawSeed(request().seed(), draws[i]),
+                scheduler, s.classLabel(), s.guidance(), s.x().length);
+        return states[i];
+    }
+
+    /** Samples drawn again for {@code minConfidence}, and those kept below it after the last redraw. */
+    int[] redraws() {
+        return new int[] {redrawn, unconfident};
     }
 
     /** The global indices of the finished samples with their x_0. */

@@ -119,7 +119,7 @@ class WorkerTest {
     private static GenerateRequest request(int count, int steps, int checkpointEvery, Integer label) {
         return new GenerateRequest(TinyModel.NAME, count, Sampler.DDPM, steps, 0.0, VarianceType.BETA, 42L, label,
                 label == null ? 1.0 : 2.0, checkpointEvery,
-                List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5, null, null);
+                List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5, null, null, null);
     }
 
     private static List<Task> tasks(String jobId, GenerateRequest request, int shards) {
@@ -231,7 +231,7 @@ class WorkerTest {
     void idxAndLabels() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest r = new GenerateRequest(TinyModel.NAME, 3, Sampler.DDIM, 4, 0.0, VarianceType.BETA, 5L, 6, 1.0,
-                0, List.of(OutputFormat.IDX, OutputFormat.LABELS), 5, null, null);
+                0, List.of(OutputFormat.IDX, OutputFormat.LABELS), 5, null, null, null);
         submit(tasks(job, r, 1).get(0));
         read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
 
@@ -251,7 +251,7 @@ class WorkerTest {
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest r = new GenerateRequest(TinyModel.NAME, null, Sampler.DDIM, 3, 0.0, VarianceType.BETA, 9L,
                 null, 2.0, 0, List.of(OutputFormat.NPY, OutputFormat.GRID, OutputFormat.IDX, OutputFormat.LABELS,
-                OutputFormat.IMAGEFOLDER), 5, null, new TreeMap<>(Map.of(2, 2, 5, 3)));
+                OutputFormat.IMAGEFOLDER), 5, null, new TreeMap<>(Map.of(2, 2, 5, 3)), null);
         for (Task t : tasks(job, r, 3)) {
             submit(t);
         }
@@ -281,6 +281,20 @@ class WorkerTest {
     }
 
     @Test
+    @DisplayName("minConfidence on a model without a classifier fails the job with a readable error")
+    void minConfidenceNeedsAClassifier() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        GenerateRequest r = new GenerateRequest(TinyModel.NAME, 2, Sampler.DDIM, 2, 0.0, VarianceType.BETA, 1L, 3, 1.0,
+                0, List.of(OutputFormat.NPY), 5, null, null, 0.5);
+        submit(tasks(job, r, 1).get(0));
+        List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job, e -> e.stream().anyMatch(x ->
+                x instanceof ErrorEvent));
+        String message = events.stream().filter(e -> e instanceof ErrorEvent).map(e -> ((ErrorEvent) e).message())
+                .findFirst().orElseThrow();
+        assertTrue(message.contains("minConfidence needs the classifier"), message);
+    }
+
+    @Test
     @DisplayName("a redelivered task resumes from its checkpoint and ends where an uninterrupted run ends")
     void resumesFromCheckpoint() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
@@ -297,7 +311,7 @@ class WorkerTest {
         for (int k = 0; k < 7; k++) {
             states = sampler.step(states).stream().map(s -> s.sample()).toList();
         }
-        OBJECTS.put(Checkpoint.key(task), Checkpoint.of(task, 20, states, model.imageShape())
+        OBJECTS.put(Checkpoint.key(task), Checkpoint.of(task, 20, states, new int[3], model.imageShape())
                 .encode(model.imageShape()), Npy.MEDIA_TYPE);
         long resumedBefore = worker.stats().resumed.get();
 
@@ -433,7 +447,7 @@ class WorkerTest {
         }
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest missingModel = new GenerateRequest("no-such-model", 2, Sampler.DDIM, 5, 0.0,
-                VarianceType.BETA, 1L, null, 1.0, 0, List.of(OutputFormat.NPY), 5, null, null);
+                VarianceType.BETA, 1L, null, 1.0, 0, List.of(OutputFormat.NPY), 5, null, null, null);
         submit(tasks(job, missingModel, 1).get(0));
 
         List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job,
