@@ -80,8 +80,9 @@ public final class Worker extends VerticleBase {
             thread = new Thread(() -> {
                 try (tasks; control; producer) {
                     loop.run();
-                } catch (RuntimeException e) {
-                    LOG.error("the sampling loop stopped", e);
+                } catch (RuntimeException | Error e) {
+                    // the consumer is closed on the way out, so the group hands this worker's tasks to the others
+                    LOG.error("the sampling loop stopped; this worker takes no more tasks and /health answers 503", e);
                 }
             }, "farm-sampler");
             thread.start();
@@ -98,7 +99,10 @@ public final class Worker extends VerticleBase {
             if (req.method() == HttpMethod.GET && req.path().equals("/metrics")) {
                 req.response().putHeader("Content-Type", "text/plain; version=0.0.4").end(stats.render());
             } else if (req.method() == HttpMethod.GET && req.path().equals("/health")) {
-                req.response().putHeader("Content-Type", "application/json").end("{\"status\":\"up\"}");
+                boolean up = thread != null && thread.isAlive();
+                req.response().setStatusCode(up ? 200 : 503).putHeader("Content-Type", "application/json")
+                        .end(up ? "{\"status\":\"up\"}"
+                                : "{\"status\":\"down\",\"reason\":\"the sampling loop stopped\"}");
             } else {
                 req.response().setStatusCode(404).end();
             }
