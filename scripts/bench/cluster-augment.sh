@@ -31,8 +31,9 @@ for i in $(seq 0 $((WORKERS - 1))); do
 done
 pid_of() { awk -v n="$1" '$1 == n {print $2}' "$FARM_DATA_DIR/cluster.pids"; }
 
-# peak RSS of every worker, sampled every 2 s
-( while true; do
+# peak RSS of every worker, sampled every 2 s (a killed worker just stops being sampled)
+( set +e +o pipefail
+  while true; do
     for i in $(seq 1 "$WORKERS"); do
       ps -o rss= -p "$(pid_of worker-$i)" 2>/dev/null | awk -v w="worker-$i" '{print w, $1}'
     done
@@ -59,7 +60,7 @@ fi
 STATUS=0
 wait $AUGMENT || STATUS=$?
 END=$(date +%s.%N)
-kill $SAMPLER
+kill $SAMPLER 2>/dev/null || true
 {
   echo "farm cluster --workers $WORKERS; farm augment --per-class $PER_CLASS (DDIM-$STEPS, guidance 2); $KILLED"
   grep -E 'dataset verified|not what was asked|samples in' "$DATA/augment.log" || tail -3 "$DATA/augment.log"
