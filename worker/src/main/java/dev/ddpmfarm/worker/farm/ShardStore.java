@@ -31,8 +31,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * What a task stores (SPEC §6), all under its job's prefix with deterministic keys, so a redelivered task overwrites:
  * checkpoints, frames, the samples, and last the manifest, which lists only objects already stored whole.
  * <p>
- * A job of one task stores {@code samples.npy}, {@code grid.png}, {@code status.json} and {@code manifest.json} at
- * the job's prefix. A task of a sharded job stores them under {@code shards/{shard:05d}/}; sample PNGs always go to
+ * A job of one task stores its whole-job files ({@link DatasetFiles}), {@code status.json} and {@code manifest.json}
+ * at the job's prefix. A task of a sharded job stores its part, {@code status.json} and its manifest under
+ * {@code shards/{shard:05d}/}, and the last to finish joins the parts at the job's prefix; sample PNGs always go to
  * {@code samples/{index:06d}.png} by global index.
  */
 final class ShardStore {
