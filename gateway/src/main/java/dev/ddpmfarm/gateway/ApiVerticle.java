@@ -82,6 +82,7 @@ final class ApiVerticle extends VerticleBase {
     private final Map<String, Future<JobDocument>> submitting = new ConcurrentHashMap<>();
     private JobRequestParser parser;
     private FarmConfig config;
+    private RateLimiter limiter;
     private boolean publicUrls;
     private HttpServer server;
 
@@ -92,6 +93,7 @@ final class ApiVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         config = FarmConfig.from(config().getMap());
+        limiter = new RateLimiter(config.get(FarmConfig.RATE_LIMIT));
         publicUrls = config.get(FarmConfig.S3_PUBLIC_URLS);
         parser = new JobRequestParser(s.models()::find);
         Router router = Router.router(vertx);
@@ -151,6 +153,13 @@ final class ApiVerticle extends VerticleBase {
         }
         if (tenant.isEmpty()) {
             Problems.unauthorized(ctx);
+            return;
+        }
+        long wait = limiter.retryAfterSeconds(tenant.get(), System.nanoTime());
+        if (wait > 0) {
+            ctx.response().putHeader("Retry-After", Long.toString(wait));
+            Problems.send(ctx, 429, "rate-limited", "Too Many Requests", "this API key is over its "
+                    + config.get(FarmConfig.RATE_LIMIT) + " requests a second (FARM_RATE_LIMIT)");
             return;
         }
         ctx.put(TENANT, tenant.get());

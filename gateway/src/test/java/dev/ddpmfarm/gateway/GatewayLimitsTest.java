@@ -29,7 +29,8 @@ class GatewayLimitsTest {
 
     @BeforeAll
     static void start(Vertx vertx) throws Exception {
-        farm = new GatewayFixture(vertx, Map.of("FARM_MAX_ACTIVE_JOBS", "2", "FARM_SUBMIT_TIMEOUT_MS", "1500"));
+        farm = new GatewayFixture(vertx, Map.of("FARM_MAX_ACTIVE_JOBS", "2", "FARM_SUBMIT_TIMEOUT_MS", "1500",
+                "FARM_RATE_LIMIT", "5"));
     }
 
     @AfterAll
@@ -53,6 +54,22 @@ class GatewayLimitsTest {
 
     @Test
     @Order(2)
+    @DisplayName("a key over FARM_RATE_LIMIT requests a second gets 429 with Retry-After; other keys do not")
+    void rateLimited() throws Exception {
+        Thread.sleep(1100);
+        HttpResponse<Buffer> r = null;
+        for (int i = 0; i < 50 && (r == null || r.statusCode() != 429); i++) {
+            r = farm.get(ACME_KEY, "/v1/jobs");
+        }
+        assertEquals(429, r.statusCode(), "50 requests at once exceed 5 a second");
+        assertTrue(Integer.parseInt(r.getHeader("Retry-After")) >= 1);
+        assertTrue(r.bodyAsString().contains("rate-limited"), r.bodyAsString());
+        assertEquals(200, farm.get(GLOBEX_KEY, "/v1/jobs").statusCode());
+        Thread.sleep(1100);
+    }
+
+    @Test
+    @Order(3)
     @DisplayName("when the broker cannot store a job the client gets 503 with Retry-After, never 202")
     void brokerDown() throws Exception {
         farm.kafka.close();

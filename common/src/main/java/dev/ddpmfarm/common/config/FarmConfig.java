@@ -75,6 +75,9 @@ public final class FarmConfig {
             "Largest accepted request body in bytes (413 beyond). Kept under Kafka's 1 MB record limit.");
     public static final Key<Integer> MAX_ACTIVE_JOBS = define("FARM_MAX_ACTIVE_JOBS", "100", intIn(1, 1_000_000),
             "Unfinished jobs a tenant may have; more submissions get 429 with Retry-After.");
+    public static final Key<Integer> RATE_LIMIT = define("FARM_RATE_LIMIT", "200", intIn(1, 1_000_000),
+            "Requests a second one API key may make on average (and at once after a quiet second); more get 429 "
+                    + "with Retry-After.");
     public static final Key<Integer> SHARD_SIZE = define("FARM_SHARD_SIZE", "256", intIn(1, 100_000),
             "Most samples in one task: a generate job is split into tasks of this many consecutive sample indices.");
     public static final Key<Duration> SUBMIT_TIMEOUT = define("FARM_SUBMIT_TIMEOUT_MS", "10000", millisIn(100, 120_000),
