@@ -72,6 +72,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         Files.createDirectories(logDir);
         int brokerPort = port == 0 ? freePort() : port;
         int controllerPort = freePort();
+        while (controllerPort == brokerPort) {
+            // the kernel may hand back the port it just gave for the broker, now closed again
+            controllerPort = freePort();
+        }
         Map<String, Object> props = new HashMap<>();
         props.put("process.roles", "broker,controller");
         props.put("node.id", Integer.toString(NODE_ID));
