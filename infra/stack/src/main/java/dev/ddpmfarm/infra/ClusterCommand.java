@@ -239,6 +239,7 @@ public final class ClusterCommand {
 
     /** {@code farm kafka}: the embedded KRaft broker alone, on the port of FARM_KAFKA_BOOTSTRAP, until stopped. */
     static void kafka(String[] args) throws Exception {
+        noArguments("kafka", args);
         FarmConfig config = FarmConfig.fromEnvironment();
         String bootstrap = config.get(FarmConfig.KAFKA_BOOTSTRAP).split(",")[0].trim();
         EmbeddedKafka kafka = EmbeddedKafka.start(config.get(FarmConfig.DATA_DIR).resolve("kafka"),
@@ -249,6 +250,7 @@ public final class ClusterCommand {
 
     /** {@code farm s3}: the embedded S3 server alone, on FARM_S3_ENDPOINT's port with FARM_S3_* keys, until stopped. */
     static void s3(String[] args) throws Exception {
+        noArguments("s3", args);
         FarmConfig config = FarmConfig.fromEnvironment();
         URI endpoint = config.get(FarmConfig.S3_ENDPOINT);
         EmbeddedS3 s3 = EmbeddedS3.start(config.get(FarmConfig.DATA_DIR).resolve("s3"),
@@ -256,6 +258,12 @@ public final class ClusterCommand {
                 config.get(FarmConfig.S3_SECRET_KEY));
         System.out.println("S3 server on " + s3.endpoint());
         runUntilStopped(s3);
+    }
+
+    private static void noArguments(String command, String[] args) {
+        if (args.length > 0) {
+            throw new IllegalArgumentException(command + " takes no arguments: it is configured by FARM_* variables");
+        }
     }
 
     private static void runUntilStopped(AutoCloseable service) throws InterruptedException {
