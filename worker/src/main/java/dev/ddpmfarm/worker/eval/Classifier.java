@@ -1,11 +1,13 @@
 package dev.ddpmfarm.worker.eval;
 
+import dev.ddpmfarm.worker.output.Uint8Image;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -113,13 +115,29 @@ public final class Classifier {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** Class probabilities {@code [N, classes]}. */
-    public INDArray probabilities(INDArray images) {
+    /**
+     * Class probabilities {@code [N, classes]}. Synchronized, like {@link #features}: one SameDiff graph serves one
+     * call at a time, and a worker asks from its sampling and its storing threads.
+     */
+    public synchronized INDArray probabilities(INDArray images) {
         return sd.output(Map.of(INPUT, images), PROBABILITIES).get(PROBABILITIES);
     }
 
+    /** Class probabilities {@code [N, classes]} of 8-bit images, as they are stored. */
+    public INDArray probabilities(List<Uint8Image> images) {
+        float[][] rows = new float[images.size()][];
+        for (int i = 0; i < rows.length; i++) {
+            byte[] pixels = images.get(i).pixels();
+            rows[i] = new float[pixels.length];
+            for (int j = 0; j < pixels.length; j++) {
+                rows[i][j] = Uint8Image.toModelScale(pixels[j] & 0xff);
+            }
+        }
+        return probabilities(toInput(rows));
+    }
+
     /** Penultimate-layer activations {@code [N, 128]}: the Fréchet distance's feature space. */
-    public INDArray features(INDArray images) {
+    public synchronized INDArray features(INDArray images) {
         return sd.output(Map.of(INPUT, images), FEATURES).get(FEATURES);
     }
 

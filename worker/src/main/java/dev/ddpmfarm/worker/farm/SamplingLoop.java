@@ -18,7 +18,6 @@ import dev.ddpmfarm.common.wire.Task;
 import dev.ddpmfarm.common.wire.Topics;
 import dev.ddpmfarm.common.wire.Wire;
 import dev.ddpmfarm.worker.eval.Classifier;
-import dev.ddpmfarm.worker.output.Uint8Image;
 import dev.ddpmfarm.worker.sampling.SampleState;
 import dev.ddpmfarm.worker.model.LoadedModel;
 import dev.ddpmfarm.worker.sampling.BatchSampler;
@@ -391,20 +390,11 @@ final class SamplingLoop implements Runnable {
             throw new IllegalStateException("minConfidence needs the classifier of model " + run.request().model()
                     + " (" + Classifier.FILE_NAME + " beside it)");
         }
-        float[][] x = new float[finished.size()][];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = finished.get(i).x().clone();
-            for (int j = 0; j < x[i].length; j++) {
-                // judged as stored: quantized to 8 bits, as labels.csv's classifier columns are
-                x[i][j] = Uint8Image.toModelScale(Uint8Image.toUint8(x[i][j]));
-            }
-        }
-        INDArray p;
-        synchronized (slot.classifier()) {
-            p = slot.classifier().probabilities(Classifier.toInput(x));
-        }
+        // judged as stored: quantized to 8 bits, as labels.csv's classifier columns are
+        INDArray p = slot.classifier().probabilities(finished.stream()
+                .map(s -> ShardStore.image(s.x(), slot.imageShape())).toList());
         double min = run.request().minConfidence();
-        for (int i = 0; i < x.length; i++) {
+        for (int i = 0; i < finished.size(); i++) {
             SampleState s = finished.get(i);
             if (p.getRow(i).argMax().getInt(0) != s.classLabel() || p.getDouble(i, s.classLabel()) < min) {
                 SampleState again = run.redraw(s);

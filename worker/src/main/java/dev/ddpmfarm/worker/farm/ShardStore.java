@@ -152,10 +152,7 @@ final class ShardStore {
         int n = images.size();
         INDArray p = null;
         if (classifier != null && DatasetFiles.labelled(run.request().outputs())) {
-            float[][] x = images.stream().map(ShardStore::modelScale).toArray(float[][]::new);
-            synchronized (classifier) {
-                p = classifier.probabilities(Classifier.toInput(x));
-            }
+            p = classifier.probabilities(images);
         }
         List<DatasetFiles.Row> rows = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -212,14 +209,6 @@ final class ShardStore {
 
     private byte[] required(String key) {
         return objects.get(key).orElseThrow(() -> new IllegalStateException("missing " + key));
-    }
-
-    private static float[] modelScale(Uint8Image image) {
-        float[] x = new float[image.pixels().length];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = Uint8Image.toModelScale(image.pixels()[i] & 0xff);
-        }
-        return x;
     }
 
     /** Stores an image job's result files, {@code status.json}, then the manifest; returns the manifest's path. */
@@ -281,7 +270,7 @@ final class ShardStore {
         return ObjectKeys.key(task.tenant(), task.jobId(), path);
     }
 
-    private static Uint8Image image(float[] x, int[] shape) {
+    static Uint8Image image(float[] x, int[] shape) {
         return Uint8Image.fromModelScale(x, shape[0], shape[1], shape[2]);
     }
 
