@@ -22,9 +22,11 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.stream.Collectors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -175,7 +177,8 @@ final class ShardStore {
             return;
         }
         String prefix = ObjectKeys.jobPrefix(task.tenant(), task.jobId());
-        List<String> keys = objects.list(prefix + "shards/").stream().map(ObjectStore.ObjectInfo::key).toList();
+        Set<String> keys = objects.list(prefix + "shards/").stream().map(ObjectStore.ObjectInfo::key)
+                .collect(Collectors.toSet());
         for (int s = 0; s < task.shards(); s++) {
             // status.json is stored before the manifest, and only by a task that succeeded (not a cancelled one)
             if (!keys.contains(prefix + ObjectKeys.shardDir(s) + ObjectKeys.STATUS)
