@@ -80,7 +80,8 @@ final class TaskRun {
         int[] draws = resume ? checkpoint.draws().clone() : new int[states.length];
         for (int i = 0; i < states.length; i++) {
             long index = task.start() + i;
-            int label = r.classOf(index) == null ? Denoiser.NO_CLASS : r.classOf(index);
+            Integer requested = r.classOf(index);
+            int label = requested == null ? Denoiser.NO_CLASS : requested;
             long seed = GenerateRequest.drawSeed(r.seed(), draws[i]);
             states[i] = resume
                     ? new SampleState(task.jobId(), index, seed, scheduler, label, r.guidance(),
