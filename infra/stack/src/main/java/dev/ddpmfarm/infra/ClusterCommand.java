@@ -87,12 +87,9 @@ public final class ClusterCommand {
         }
         FarmConfig effective = FarmConfig.from(env);
 
-        String bootstrap = effective.get(FarmConfig.KAFKA_BOOTSTRAP).split(",")[0].trim();
-        int kafkaPort = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
-        URI s3 = effective.get(FarmConfig.S3_ENDPOINT);
         int httpPort = effective.get(FarmConfig.HTTP_PORT);
-        awaitPort(spawn("kafka", env), kafkaPort);
-        awaitPort(spawn("s3", env), s3.getPort() == -1 ? 80 : s3.getPort());
+        awaitPort(spawn("kafka", env), EmbeddedStack.kafkaPort(effective));
+        awaitPort(spawn("s3", env), EmbeddedStack.s3Port(effective));
         try (Admin admin = KafkaClients.admin(effective, "farm-cluster")) {
             FarmTopics.ensure(admin, effective.get(FarmConfig.KAFKA_REPLICATION));
         }
@@ -125,7 +122,8 @@ public final class ClusterCommand {
         }
         out.println("  workers   metrics at http://localhost:" + metricsBase + "/metrics … :"
                 + (metricsBase + workers - 1));
-        out.println("  Kafka " + bootstrap + ", S3 " + s3 + ", data in " + data + ", pids in "
+        out.println("  Kafka " + effective.get(FarmConfig.KAFKA_BOOTSTRAP) + ", S3 "
+                + effective.get(FarmConfig.S3_ENDPOINT) + ", data in " + data + ", pids in "
                 + data.resolve("cluster.pids"));
         out.println();
         out.println("  export FARM_API_KEY=" + (generatedKey != null ? generatedKey : "<your key>"));
@@ -241,9 +239,8 @@ public final class ClusterCommand {
     static void kafka(String[] args) throws Exception {
         noArguments("kafka", args);
         FarmConfig config = FarmConfig.fromEnvironment();
-        String bootstrap = config.get(FarmConfig.KAFKA_BOOTSTRAP).split(",")[0].trim();
         EmbeddedKafka kafka = EmbeddedKafka.start(config.get(FarmConfig.DATA_DIR).resolve("kafka"),
-                Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1)));
+                EmbeddedStack.kafkaPort(config));
         System.out.println("Kafka broker on " + kafka.bootstrap());
         runUntilStopped(kafka);
     }
@@ -252,10 +249,8 @@ public final class ClusterCommand {
     static void s3(String[] args) throws Exception {
         noArguments("s3", args);
         FarmConfig config = FarmConfig.fromEnvironment();
-        URI endpoint = config.get(FarmConfig.S3_ENDPOINT);
-        EmbeddedS3 s3 = EmbeddedS3.start(config.get(FarmConfig.DATA_DIR).resolve("s3"),
-                endpoint.getPort() == -1 ? 80 : endpoint.getPort(), config.get(FarmConfig.S3_ACCESS_KEY),
-                config.get(FarmConfig.S3_SECRET_KEY));
+        EmbeddedS3 s3 = EmbeddedS3.start(config.get(FarmConfig.DATA_DIR).resolve("s3"), EmbeddedStack.s3Port(config),
+                config.get(FarmConfig.S3_ACCESS_KEY), config.get(FarmConfig.S3_SECRET_KEY));
         System.out.println("S3 server on " + s3.endpoint());
         runUntilStopped(s3);
     }

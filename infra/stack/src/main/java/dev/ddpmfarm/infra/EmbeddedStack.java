@@ -56,12 +56,21 @@ public final class EmbeddedStack implements AutoCloseable {
 
     /** Starts the farm with the broker and the S3 server on the ports that {@code config} names. */
     public static EmbeddedStack start(FarmConfig config) throws Exception {
+        return start(config, kafkaPort(config), s3Port(config));
+    }
+
+    /** The port of the first {@code FARM_KAFKA_BOOTSTRAP} server, where an embedded broker listens (loopback only). */
+    static int kafkaPort(FarmConfig config) {
         String kafka = config.get(FarmConfig.KAFKA_BOOTSTRAP).split(",")[0].trim();
         int colon = kafka.lastIndexOf(':');
+        return loopbackPort(FarmConfig.KAFKA_BOOTSTRAP, kafka.substring(0, colon),
+                Integer.parseInt(kafka.substring(colon + 1)));
+    }
+
+    /** The port of {@code FARM_S3_ENDPOINT}, where an embedded S3 server listens (loopback only). */
+    static int s3Port(FarmConfig config) {
         URI s3 = config.get(FarmConfig.S3_ENDPOINT);
-        return start(config, loopbackPort(FarmConfig.KAFKA_BOOTSTRAP, kafka.substring(0, colon),
-                        Integer.parseInt(kafka.substring(colon + 1))),
-                loopbackPort(FarmConfig.S3_ENDPOINT, s3.getHost(), s3.getPort() == -1 ? 80 : s3.getPort()));
+        return loopbackPort(FarmConfig.S3_ENDPOINT, s3.getHost(), s3.getPort() == -1 ? 80 : s3.getPort());
     }
 
     /** Starts the farm with the broker on {@code kafkaPort} and the S3 server on {@code s3Port} (0: free ports). */
