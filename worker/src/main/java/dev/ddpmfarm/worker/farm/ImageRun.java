@@ -9,41 +9,61 @@ import org.apache.kafka.common.TopicPartition;
  * join the continuous batch: it takes its own forward passes, one per turn of the loop, so generation tasks and
  * other image jobs go on in between and a cancellation is seen within one pass.
  */
-interface ImageRun {
+abstract class ImageRun {
     /** A result file: its path under the job's prefix, bytes and media type. */
     record Output(String path, byte[] data, String mediaType) {
     }
 
-    Task task();
+    private final Task task;
+    private final TopicPartition partition;
+    private final long offset;
+    private final Reporting reporting = new Reporting();
+
+    /** A run of {@code task}, delivered at {@code offset} of {@code partition}. */
+    ImageRun(Task task, TopicPartition partition, long offset) {
+        this.task = task;
+        this.partition = partition;
+        this.offset = offset;
+    }
+
+    final Task task() {
+        return task;
+    }
 
     /** When this run last reported. */
-    Reporting reporting();
+    final Reporting reporting() {
+        return reporting;
+    }
 
-    TopicPartition partition();
+    final TopicPartition partition() {
+        return partition;
+    }
 
-    long offset();
+    final long offset() {
+        return offset;
+    }
 
-    boolean done();
+    abstract boolean done();
 
     /** One forward pass. */
-    void step();
+    abstract void step();
 
     /** Work done and in all, in the run's own unit (forward passes or sample-steps). */
-    long workDone();
+    abstract long workDone();
 
-    long work();
+    abstract long work();
 
     /** Input images finished. */
-    int imagesDone();
+    abstract int imagesDone();
 
-    int images();
+    abstract int images();
 
     /** The timestep the run works on now (paper notation), for progress events. */
-    int timestep();
+    abstract int timestep();
 
     /** A snapshot to resume from after a redelivery, or null when this run cannot resume. */
-    byte[] checkpoint();
+    abstract byte[] checkpoint();
 
     /** The result files, once {@link #done}. */
-    List<Output> outputs();
+    abstract List<Output> outputs();
 }

@@ -28,15 +28,11 @@ import org.apache.kafka.common.TopicPartition;
  * forward pass. Noise is keyed by (seed, key, t) with a key per (image, t, reconstruction), so the job is
  * reproducible; it restarts from the beginning when redelivered.
  */
-final class ProgressiveRun implements ImageRun {
+final class ProgressiveRun extends ImageRun {
     /** Where a reconstruction belongs: input image, position in the timestep list, reconstruction number. */
     private record Slot(int image, int timestep, int sample) {
     }
 
-    private final Task task;
-    private final TopicPartition partition;
-    private final long offset;
-    private final Reporting reporting = new Reporting();
     private final ProgressiveRequest request;
     private final int[] shape;
     private final int timesteps;
@@ -51,10 +47,8 @@ final class ProgressiveRun implements ImageRun {
 
     ProgressiveRun(Task task, TopicPartition partition, long offset, Denoiser denoiser, GaussianDiffusion process,
                    float[][] x0, int maxBatch) {
-        this.task = task;
-        this.partition = partition;
-        this.offset = offset;
-        this.request = (ProgressiveRequest) task.request();
+        super(task, partition, offset);
+        this.request = (ProgressiveRequest) task().request();
         this.shape = denoiser.imageShape();
         this.timesteps = process.timesteps();
         this.x0 = x0;
@@ -82,7 +76,7 @@ final class ProgressiveRun implements ImageRun {
                 long key = ((long) i * nt + j) * perT;
                 xt[i][j] = process.qSample(x0[i], t - 1, KeyedNoise.gaussian(seed, key, t - 1, sampler.dims()));
                 for (int k = 0; k < perT; k++) {
-                    batch.add(new Slot(i, j, k), new SampleState(task.jobId(), key + k, seed, ddpm, Denoiser.NO_CLASS,
+                    batch.add(new Slot(i, j, k), new SampleState(task().jobId(), key + k, seed, ddpm, Denoiser.NO_CLASS,
                             1, process.timesteps() - t, xt[i][j].clone()), 0);
                     total += request.samplesPerTimestep() == 0 ? 1 : t;
                 }
@@ -92,32 +86,12 @@ final class ProgressiveRun implements ImageRun {
     }
 
     @Override
-    public Task task() {
-        return task;
-    }
-
-    @Override
-    public Reporting reporting() {
-        return reporting;
-    }
-
-    @Override
-    public TopicPartition partition() {
-        return partition;
-    }
-
-    @Override
-    public long offset() {
-        return offset;
-    }
-
-    @Override
-    public boolean done() {
+    boolean done() {
         return batch.isEmpty();
     }
 
     @Override
-    public void step() {
+    void step() {
         for (ContinuousBatch.Stepped<Slot> s : batch.step()) {
             Slot slot = s.owner();
             lastTimestep = s.result().timestep();
@@ -135,32 +109,32 @@ final class ProgressiveRun implements ImageRun {
     }
 
     @Override
-    public long workDone() {
+    long workDone() {
         return workDone;
     }
 
     @Override
-    public long work() {
+    long work() {
         return work;
     }
 
     @Override
-    public int imagesDone() {
+    int imagesDone() {
         return done() ? x0.length : 0;
     }
 
     @Override
-    public int images() {
+    int images() {
         return x0.length;
     }
 
     @Override
-    public int timestep() {
+    int timestep() {
         return lastTimestep;
     }
 
     @Override
-    public byte[] checkpoint() {
+    byte[] checkpoint() {
         return null;
     }
 
@@ -171,7 +145,7 @@ final class ProgressiveRun implements ImageRun {
     }
 
     @Override
-    public List<Output> outputs() {
+    List<Output> outputs() {
         List<Output> out = new ArrayList<>();
         List<Report.Row> rows = new ArrayList<>();
         int nt = request.timesteps().size();

@@ -21,93 +21,67 @@ import org.apache.kafka.common.TopicPartition;
  * it; the selection only picks the rows of {@code rd.json}. Its sums are its checkpoint, so a redelivered job goes
  * on where it stood.
  */
-final class RateDistortionRun implements ImageRun {
-    private final Task task;
-    private final TopicPartition partition;
-    private final long offset;
-    private final Reporting reporting = new Reporting();
+final class RateDistortionRun extends ImageRun {
     private final int timesteps;
     private final BoundEvaluator.Run run;
 
     RateDistortionRun(Task task, TopicPartition partition, long offset, LoadedModel model, float[][] x0, int batch,
                       byte[] checkpoint) {
-        this.task = task;
-        this.partition = partition;
-        this.offset = offset;
+        super(task, partition, offset);
         this.timesteps = model.process().timesteps();
         this.run = new BoundEvaluator(model.denoiser(), model.process(), VarianceType.BETA)
-                .start(x0, task.request().seed(), batch);
+                .start(x0, task().request().seed(), batch);
         if (checkpoint != null) {
             run.resume(Wire.fromBytes(checkpoint, BoundEvaluator.Run.State.class));
         }
     }
 
     private RateDistortionRequest request() {
-        return (RateDistortionRequest) task.request();
+        return (RateDistortionRequest) task().request();
     }
 
     @Override
-    public Task task() {
-        return task;
-    }
-
-    @Override
-    public Reporting reporting() {
-        return reporting;
-    }
-
-    @Override
-    public TopicPartition partition() {
-        return partition;
-    }
-
-    @Override
-    public long offset() {
-        return offset;
-    }
-
-    @Override
-    public boolean done() {
+    boolean done() {
         return run.done();
     }
 
     @Override
-    public void step() {
+    void step() {
         run.step();
     }
 
     @Override
-    public long workDone() {
+    long workDone() {
         return run.passesDone();
     }
 
     @Override
-    public long work() {
+    long work() {
         return run.passes();
     }
 
     @Override
-    public int imagesDone() {
+    int imagesDone() {
         return run.imagesDone();
     }
 
     @Override
-    public int images() {
+    int images() {
         return request().input().size();
     }
 
     @Override
-    public int timestep() {
+    int timestep() {
         return run.state().nextT() + 1;
     }
 
     @Override
-    public byte[] checkpoint() {
+    byte[] checkpoint() {
         return Wire.toBytes(run.state());
     }
 
     @Override
-    public List<Output> outputs() {
+    List<Output> outputs() {
         BoundEvaluator.Result r = run.result();
         RateDistortion rd = RateDistortion.of(r.priorBitsPerDim(), r.termBitsPerDim(), r.rmse255(), r.images(),
                 request().timesteps());
