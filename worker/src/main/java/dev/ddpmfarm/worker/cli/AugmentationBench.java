@@ -81,13 +81,7 @@ public final class AugmentationBench {
         int classes = set.classes();
         int[] order = new int[set.size()];
         Arrays.setAll(order, i -> i);
-        SplittableRandom random = new SplittableRandom(seed);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        TrainingSet.shuffle(order, new SplittableRandom(seed));
         int[] taken = new int[classes];
         List<Integer> picked = new ArrayList<>();
         for (int i : order) {

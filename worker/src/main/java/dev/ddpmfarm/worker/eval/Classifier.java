@@ -1,6 +1,7 @@
 package dev.ddpmfarm.worker.eval;
 
 import dev.ddpmfarm.worker.output.Uint8Image;
+import dev.ddpmfarm.worker.train.TrainingSet;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -85,7 +86,7 @@ public final class Classifier {
         Arrays.setAll(order, i -> i);
         SplittableRandom random = new SplittableRandom(seed);
         for (int epoch = 1; epoch <= epochs; epoch++) {
-            shuffle(order, random);
+            TrainingSet.shuffle(order, random);
             float[][] x = new float[order.length][];
             int[] y = new int[order.length];
             for (int j = 0; j < order.length; j++) {
@@ -173,14 +174,5 @@ public final class Classifier {
             y.putScalar(i, labels[i], 1.0);
         }
         return y;
-    }
-
-    private static void shuffle(int[] a, SplittableRandom random) {
-        for (int i = a.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int tmp = a[i];
-            a[i] = a[j];
-            a[j] = tmp;
-        }
     }
 }

@@ -158,13 +158,7 @@ public final class Trainer {
             for (int i = 0; i < perm.length; i++) {
                 perm[i] = i;
             }
-            SplittableRandom random = new SplittableRandom(mix(options.seed() ^ 0x5eedL, e));
-            for (int i = perm.length - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                int tmp = perm[i];
-                perm[i] = perm[j];
-                perm[j] = tmp;
-            }
+            TrainingSet.shuffle(perm, new SplittableRandom(mix(options.seed() ^ 0x5eedL, e)));
             return perm;
         });
     }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
@@ -127,6 +128,16 @@ public record TrainingSet(float[][] images, int[] labels, int[] shape, List<Stri
     private static Optional<Path> find(Path dir, String marker) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().contains(marker)).sorted().findFirst();
+        }
+    }
+
+    /** Shuffles {@code a} in place (Fisher–Yates, last to first): the order of epochs, batches and subsets. */
+    public static void shuffle(int[] a, SplittableRandom random) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int tmp = a[i];
+            a[i] = a[j];
+            a[j] = tmp;
         }
     }
 }
