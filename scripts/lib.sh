@@ -31,6 +31,13 @@ ensure_dataset() {
   if [ ! -f "$DATASET_DIR/train-images-idx3-ubyte.gz" ]; then apt_install dataset-fashion-mnist; fi
 }
 
+# The web page's browser test drives Debian's headless Chromium through its chromedriver.
+ensure_browser() {
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    apt_install chromium chromium-driver
+  fi
+}
+
 # Builds and installs the modules when a source or pom is newer than the last build, then records the classpath.
 ensure_build() {
   local stamp="$ROOT/infra/stack/target/.built"

@@ -35,6 +35,7 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -110,6 +111,7 @@ final class ApiVerticle extends VerticleBase {
         router.get("/v1/jobs/:id/events").handler(this::events);
         router.get("/v1/models").handler(this::models);
         router.get("/metrics").handler(this::metrics);
+        router.get("/*").handler(ApiVerticle::pageHeaders).handler(StaticHandler.create("webroot"));
         router.errorHandler(404, ctx -> Problems.notFound(ctx, "no such resource: " + ctx.request().path()));
         router.errorHandler(405, ctx -> Problems.send(ctx, 405, "method-not-allowed", "Method Not Allowed",
                 ctx.request().method() + " is not allowed on " + ctx.request().path()));
@@ -550,6 +552,19 @@ final class ApiVerticle extends VerticleBase {
         } else if (ws.writeQueueFull()) {
             ws.close((short) 1013, "client too slow; reconnect with ?since=" + event.seq());
         }
+    }
+
+    // ---- the web page --------------------------------------------------------------------------------------------
+
+    /**
+     * The page (plain files under {@code webroot/}) runs only its own script and talks only to this gateway; images
+     * may come from the object store when {@code FARM_S3_PUBLIC_URLS} hands out its presigned URLs.
+     */
+    private static void pageHeaders(RoutingContext ctx) {
+        ctx.response().putHeader("Content-Security-Policy", "default-src 'self'; img-src 'self' data: http: https:; "
+                + "connect-src 'self' ws: wss:; frame-ancestors 'none'")
+                .putHeader("X-Content-Type-Options", "nosniff").putHeader("Referrer-Policy", "no-referrer");
+        ctx.next();
     }
 
     // ---- models, health, metrics ----------------------------------------------------------------------------------

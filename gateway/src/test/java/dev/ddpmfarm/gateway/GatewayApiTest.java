@@ -101,6 +101,20 @@ class GatewayApiTest {
         }
     }
 
+    @Test
+    @DisplayName("the web page is served at / without a key, only its own files, with a strict content policy")
+    void webPage() throws Exception {
+        HttpResponse<Buffer> page = farm.get(null, "/");
+        assertEquals(200, page.statusCode());
+        assertTrue(page.getHeader("Content-Type").startsWith("text/html"));
+        assertTrue(page.getHeader("Content-Security-Policy").startsWith("default-src 'self'"));
+        assertTrue(page.bodyAsString().contains("<script src=\"app.js\""));
+        assertEquals(200, farm.get(null, "/app.js").statusCode());
+        problem(farm.get(null, "/nothing-here.js"), 404);
+        problem(farm.get(null, "/../pom.xml"), 404);
+        problem(farm.get(null, "/v1/no-such-thing"), 401);
+    }
+
     @ParameterizedTest(name = "{0} → {1}")
     @CsvSource(delimiter = '|', value = {
             "{\"type\":\"generate\"                                   | 400 | ''",
@@ -260,8 +274,7 @@ class GatewayApiTest {
         ProgressEvent second = assertInstanceOf(ProgressEvent.class, seen.get(3));
         assertEquals(140, second.samplesDone());
         assertEquals(300, second.count());
-        JobDocument running = Wire.fromBytes(farm.get(ACME_KEY, "/v1/jobs/" + id).body().getBytes(),
-                JobDocument.class);
+        JobDocument running = farm.document(ACME_KEY, id, d -> d.progress().samplesDone() == 190);
         assertEquals(JobStatus.RUNNING, running.status());
         assertEquals(190, running.progress().samplesDone(), "shard 0's result counts all its 150 samples");
 

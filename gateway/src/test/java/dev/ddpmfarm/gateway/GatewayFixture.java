@@ -4,6 +4,7 @@ import dev.ddpmfarm.clients.kafka.KafkaClients;
 import dev.ddpmfarm.common.config.FarmConfig;
 import dev.ddpmfarm.common.model.ModelCard;
 import dev.ddpmfarm.common.store.InMemoryObjectStore;
+import dev.ddpmfarm.common.wire.JobDocument;
 import dev.ddpmfarm.common.wire.JobEvent;
 import dev.ddpmfarm.common.wire.Topics;
 import dev.ddpmfarm.common.wire.Wire;
@@ -105,6 +106,20 @@ final class GatewayFixture implements AutoCloseable {
 
     HttpResponse<Buffer> get(String key, String uri) throws Exception {
         return send(http.get(uri), key, null);
+    }
+
+    /**
+     * The job document once {@code done} holds: the gateway applies events from the topic on its own thread, so an
+     * event acknowledged by the broker shows in the document a moment later.
+     */
+    JobDocument document(String key, String id, Predicate<JobDocument> done) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        JobDocument doc = Wire.fromBytes(get(key, "/v1/jobs/" + id).body().getBytes(), JobDocument.class);
+        while (!done.test(doc) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            doc = Wire.fromBytes(get(key, "/v1/jobs/" + id).body().getBytes(), JobDocument.class);
+        }
+        return doc;
     }
 
     /** Plays a worker: writes events of a job to the events topic and waits for the broker's ack. */
