@@ -77,7 +77,12 @@ final class FarmClient {
 
     /** Opens the job's event stream. */
     Events events(String id) throws Exception {
-        return new Events(JobEventStream.open(http, base, key, id, -1, WAIT));
+        return events(id, -1);
+    }
+
+    /** Opens the job's event stream replaying what came after seq {@code since}. */
+    Events events(String id, long since) throws Exception {
+        return new Events(JobEventStream.open(http, base, key, id, since, WAIT));
     }
 
     /** A job's WebSocket: the events in arrival order, then the close. */
@@ -104,6 +109,16 @@ final class FarmClient {
                     throw new AssertionError("no event within " + WAIT + " after " + all);
                 }
                 all.add(e);
+            }
+        }
+
+        /** Adds to {@code events} what still arrives before the socket ends, however it ends. */
+        void drainUntilEnded(List<JobEvent> events) throws InterruptedException {
+            for (Object item = stream.next(WAIT); !(item instanceof JobEventStream.Ended); item = stream.next(WAIT)) {
+                if (!(item instanceof JobEvent e)) {
+                    throw new AssertionError("the socket neither ended nor sent an event within " + WAIT);
+                }
+                events.add(e);
             }
         }
 
