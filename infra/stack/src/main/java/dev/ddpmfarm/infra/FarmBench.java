@@ -82,7 +82,7 @@ public final class FarmBench {
             double many = bench.runAll(sixteen, true);
             report(lines, "farm         16 concurrent jobs of 4 samples: %.2f s (%.2f× the one 64-sample job)", many,
                     many / one);
-            report(lines, "WebSocket event latency (event time → client): %s", bench.percentiles(
+            report(lines, "WebSocket event latency (event time → client): %s", percentiles(
                     bench.eventLatencyMicros, 1e3, "ms"));
             report(lines, "submit latency at 20 requests/s for 10 s: %s", bench.submitLatency(20, 200));
         }
@@ -169,7 +169,7 @@ public final class FarmBench {
         return percentiles(micros, 1e3, "ms");
     }
 
-    private String percentiles(List<Long> values, double scale, String unit) {
+    static String percentiles(List<Long> values, double scale, String unit) {
         long[] sorted = values.stream().mapToLong(Long::longValue).sorted().toArray();
         if (sorted.length == 0) {
             return "no samples";
@@ -179,7 +179,7 @@ public final class FarmBench {
                 unit, Arrays.stream(sorted).max().orElse(0) / scale, unit, sorted.length);
     }
 
-    private static void report(List<String> lines, String format, Object... args) {
+    static void report(List<String> lines, String format, Object... args) {
         String line = String.format(Locale.ROOT, format, args);
         System.out.println(line);
         lines.add(line);

@@ -49,9 +49,11 @@ public final class Main {
                 TrainCli::main));
         COMMANDS.put("eval", new Command(EvalCli.USAGE, EvalCli::main));
         COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE] | bench farm [--out FILE] | "
-                + AugmentationBench.USAGE, args -> {
+                + LoadBench.USAGE + " | " + AugmentationBench.USAGE, args -> {
                     if (args.length > 0 && args[0].equals("farm")) {
                         FarmBench.main(args);
+                    } else if (args.length > 0 && args[0].equals("load")) {
+                        LoadBench.main(Arrays.copyOfRange(args, 1, args.length));
                     } else if (args.length > 0 && args[0].equals("augmentation")) {
                         AugmentationBench.main(Arrays.copyOfRange(args, 1, args.length));
                     } else {

@@ -6,11 +6,11 @@ import java.util.Map;
 import java.util.Set;
 
 /** {@code --name value} and {@code --flag} command-line arguments. */
-final class Args {
+public final class Args {
     private final Map<String, String> values = new HashMap<>();
     private final Set<String> flags = new HashSet<>();
 
-    Args(String[] args) {
+    public Args(String[] args) {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--")) {
                 throw new IllegalArgumentException("unexpected argument " + args[i]);
@@ -23,7 +23,7 @@ final class Args {
         }
     }
 
-    String value(String name, String fallback) {
+    public String value(String name, String fallback) {
         String v = values.getOrDefault(name, fallback);
         if (v == null) {
             throw new IllegalArgumentException(name + " is required");
@@ -31,11 +31,11 @@ final class Args {
         return v;
     }
 
-    java.util.Optional<String> optional(String name) {
+    public java.util.Optional<String> optional(String name) {
         return java.util.Optional.ofNullable(values.get(name));
     }
 
-    boolean flag(String name) {
+    public boolean flag(String name) {
         return flags.contains(name);
     }
 }
