@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ddpmfarm.common.config.FarmConfig;
 import dev.ddpmfarm.common.wire.JobDocument;
-import dev.ddpmfarm.worker.testing.TinyModel;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -27,10 +26,7 @@ class EmbeddedStackTest {
     @Test
     @DisplayName("without FARM_API_KEYS the stack generates a key that the gateway accepts; /health answers without one")
     void generatedKey() throws Exception {
-        TinyModel.write(dir.resolve("models"));
-        try (EmbeddedStack stack = EmbeddedStack.start(FarmConfig.from(Map.of(
-                "FARM_DATA_DIR", dir.resolve("data").toString(), "FARM_MODELS_DIR", dir.resolve("models").toString(),
-                "FARM_HTTP_PORT", "0", "FARM_HTTP_HOST", "127.0.0.1", "FARM_WORKER_METRICS_PORT", "0")), 0, 0)) {
+        try (EmbeddedStack stack = EmbeddedStack.start(TinyFarm.config(dir), 0, 0)) {
             assertNotNull(stack.generatedKey());
             assertEquals(EmbeddedStack.LOCAL_TENANT, stack.generatedKey().tenant());
             HttpClient http = HttpClient.newHttpClient();
@@ -48,11 +44,8 @@ class EmbeddedStackTest {
     @Test
     @DisplayName("a stack stopped and started again on the same data directory still has its jobs")
     void restart() throws Exception {
-        TinyModel.write(dir.resolve("models"));
-        FarmConfig config = FarmConfig.from(Map.of("FARM_DATA_DIR", dir.resolve("data").toString(),
-                "FARM_MODELS_DIR", dir.resolve("models").toString(), "FARM_HTTP_PORT", "0",
-                "FARM_HTTP_HOST", "127.0.0.1", "FARM_API_KEYS", "acme:acme-key-0123456789", "FARM_WORKER_METRICS_PORT", "0",
-                "FARM_S3_ACCESS_KEY", "farm-test", "FARM_S3_SECRET_KEY", "farm-test-secret"));
+        FarmConfig config = TinyFarm.config(dir, "FARM_API_KEYS", "acme:acme-key-0123456789",
+                "FARM_S3_ACCESS_KEY", "farm-test", "FARM_S3_SECRET_KEY", "farm-test-secret");
         JobDocument submitted;
         try (EmbeddedStack stack = EmbeddedStack.start(config, 0, 0)) {
             assertNull(stack.generatedKey());

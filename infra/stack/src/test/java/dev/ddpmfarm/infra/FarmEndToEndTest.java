@@ -56,11 +56,8 @@ class FarmEndToEndTest {
     @BeforeAll
     static void up() throws Exception {
         dir = Files.createTempDirectory("farm-e2e");
-        TinyModel.write(dir.resolve("models"));
-        stack = EmbeddedStack.start(FarmConfig.from(Map.of("FARM_DATA_DIR", dir.resolve("data").toString(),
-                "FARM_MODELS_DIR", dir.resolve("models").toString(), "FARM_HTTP_PORT", "0",
-                "FARM_HTTP_HOST", "127.0.0.1", "FARM_API_KEYS", "acme:" + KEY, "FARM_SHARD_SIZE", "4",
-                "FARM_WORKER_MAX_BATCH", "8", "FARM_WORKER_METRICS_PORT", "0", "FARM_S3_PUBLIC_URLS", "true")), 0, 0);
+        stack = EmbeddedStack.start(TinyFarm.config(dir, "FARM_API_KEYS", "acme:" + KEY, "FARM_SHARD_SIZE", "4",
+                "FARM_WORKER_MAX_BATCH", "8", "FARM_S3_PUBLIC_URLS", "true"), 0, 0);
         client = new FarmClient(stack.url(), KEY);
     }
 

@@ -20,7 +20,6 @@ import dev.ddpmfarm.embedded.EmbeddedKafka;
 import dev.ddpmfarm.embedded.EmbeddedS3;
 import dev.ddpmfarm.gateway.Gateway;
 import dev.ddpmfarm.worker.farm.Worker;
-import dev.ddpmfarm.worker.testing.TinyModel;
 import io.vertx.core.Vertx;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -64,16 +63,13 @@ class RestartTest {
     @BeforeEach
     void up() throws Exception {
         dir = Files.createTempDirectory("farm-restart");
-        TinyModel.write(dir.resolve("models"));
         kafkaPort = freePort();
         kafka = EmbeddedKafka.start(dir.resolve("kafka"), kafkaPort);
         s3 = EmbeddedS3.start(dir.resolve("s3"), 0);
-        config = FarmConfig.from(Map.of("FARM_MODELS_DIR", dir.resolve("models").toString(),
-                "FARM_HTTP_PORT", Integer.toString(freePort()), "FARM_HTTP_HOST", "127.0.0.1",
-                "FARM_API_KEYS", "acme:" + KEY, "FARM_WORKER_MAX_BATCH", "8", "FARM_WORKER_METRICS_PORT", "0",
-                "FARM_KAFKA_BOOTSTRAP", kafka.bootstrap(), "FARM_S3_ENDPOINT", s3.endpoint().toString(),
-                "FARM_S3_ACCESS_KEY", s3.accessKey(), "FARM_S3_SECRET_KEY", s3.secretKey()))
-                .with(FarmConfig.SUBMIT_TIMEOUT, "1500");
+        config = TinyFarm.config(dir, "FARM_HTTP_PORT", Integer.toString(freePort()), "FARM_API_KEYS", "acme:" + KEY,
+                "FARM_WORKER_MAX_BATCH", "8", "FARM_KAFKA_BOOTSTRAP", kafka.bootstrap(),
+                "FARM_S3_ENDPOINT", s3.endpoint().toString(), "FARM_S3_ACCESS_KEY", s3.accessKey(),
+                "FARM_S3_SECRET_KEY", s3.secretKey(), "FARM_SUBMIT_TIMEOUT_MS", "1500");
         try (Admin admin = KafkaClients.admin(config, "restart-test")) {
             FarmTopics.ensure(admin, 1);
         }

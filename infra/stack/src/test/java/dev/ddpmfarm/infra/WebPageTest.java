@@ -3,7 +3,6 @@ package dev.ddpmfarm.infra;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ddpmfarm.common.config.FarmConfig;
 import dev.ddpmfarm.worker.output.Png;
 import dev.ddpmfarm.worker.output.Uint8Image;
 import dev.ddpmfarm.worker.testing.TinyModel;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -58,11 +56,8 @@ class WebPageTest {
     @BeforeAll
     static void up() throws Exception {
         dir = Files.createTempDirectory("farm-web");
-        TinyModel.write(dir.resolve("models"));
-        stack = EmbeddedStack.start(FarmConfig.from(Map.of("FARM_DATA_DIR", dir.resolve("data").toString(),
-                "FARM_MODELS_DIR", dir.resolve("models").toString(), "FARM_HTTP_PORT", "0",
-                "FARM_HTTP_HOST", "127.0.0.1", "FARM_API_KEYS", "web:" + KEY, "FARM_WORKER_MAX_BATCH", "8",
-                "FARM_WORKER_METRICS_PORT", "0")), 0, 0);
+        stack = EmbeddedStack.start(TinyFarm.config(dir, "FARM_API_KEYS", "web:" + KEY,
+                "FARM_WORKER_MAX_BATCH", "8"), 0, 0);
         ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium")
                 .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,1000");
         ChromeDriverService driver = new ChromeDriverService.Builder()
