@@ -245,26 +245,28 @@ final class LoadBench {
 
         @Override
         public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
-            open.decrementAndGet();
-            if (!finished) {
-                connect();
-            } else {
-                followed.incrementAndGet();
-                String next = newest.get();
-                if (submitting && next != null && !next.equals(jobId)) {
-                    follow(next);
-                } else {
-                    subscribersDone.countDown();
-                }
-            }
-            return CompletableFuture.completedFuture(null);
+            ended();
+            return null;
         }
 
         @Override
         public void onError(WebSocket ws, Throwable error) {
+            ended();
+        }
+
+        /** The socket is gone: reconnect to a job not yet finished, else follow the newest job or stop. */
+        private void ended() {
             open.decrementAndGet();
             if (!finished) {
                 connect();
+                return;
+            }
+            followed.incrementAndGet();
+            String next = newest.get();
+            if (submitting && next != null && !next.equals(jobId)) {
+                follow(next);
+            } else {
+                subscribersDone.countDown();
             }
         }
     }
