@@ -13,6 +13,7 @@ const state = {
   socket: null,     // its event stream
   seq: 0,           // the last event seq received, for ?since= on reconnect
   resultsShown: false,
+  picking: false,   // test images are being fetched for the picker
 };
 
 // ---- the API -------------------------------------------------------------------------------------------------------
@@ -106,6 +107,7 @@ async function useKey(key) {
     state.models = models;
     fillModels();
     $('#key-state').textContent = 'connected';
+    if ($('#progressive .thumbs').children.length === 0) moreTestImages();
     await refreshJobs();
   } catch (e) {
     $('#key-state').textContent = '';
@@ -131,6 +133,52 @@ function fillClasses() {
     select.replaceChildren(new Option('any', ''), ...names.map((name, i) => new Option(`${i} ${name}`, String(i))));
     select.disabled = names.length === 0;
   }
+}
+
+// ---- picking test images -------------------------------------------------------------------------------------------
+
+const PICK_PAGE = 40;
+
+/** Adds the next test images to the picker; a click adds or removes its index in the indices field. */
+async function moreTestImages() {
+  if (state.picking) return;
+  state.picking = true;
+  const thumbs = $('#progressive .thumbs');
+  const from = thumbs.children.length;
+  try {
+    for (let i = from; i < from + PICK_PAGE; i++) {
+      const response = await fetch(`/v1/datasets/fashion-mnist:test/images/${i}`,
+        { headers: { Authorization: `Bearer ${state.key}` } });
+      if (!response.ok) break;
+      const img = Object.assign(new Image(), { src: URL.createObjectURL(await response.blob()) });
+      img.title = `test image ${i}: ${response.headers.get('X-Class')}`;
+      img.dataset.index = i;
+      img.onclick = () => togglePick(i);
+      thumbs.append(img);
+    }
+  } catch {
+    // the gateway went away; the indices field still works
+  } finally {
+    state.picking = false;
+  }
+  markPicked();
+}
+
+function togglePick(index) {
+  const field = $('#progressive [name=indices]');
+  const picked = new Set(list(field.value));
+  if (picked.has(index)) {
+    picked.delete(index);
+  } else {
+    picked.add(index);
+  }
+  field.value = [...picked].join(', ');
+  markPicked();
+}
+
+function markPicked() {
+  const picked = new Set(list($('#progressive [name=indices]').value));
+  $$('#progressive .thumbs img').forEach(img => img.classList.toggle('picked', picked.has(Number(img.dataset.index))));
 }
 
 // ---- submitting ----------------------------------------------------------------------------------------------------
@@ -531,6 +579,8 @@ function start() {
     form.addEventListener('submit', event => { event.preventDefault(); submit(form); });
   }
   $('#refresh').addEventListener('click', refreshJobs);
+  $('#progressive .more').addEventListener('click', moreTestImages);
+  $('#progressive [name=indices]').addEventListener('input', markPicked);
   setInterval(() => { if (!document.hidden) refreshJobs(); }, 2000);
   if (state.key) {
     useKey(state.key).then(async () => {

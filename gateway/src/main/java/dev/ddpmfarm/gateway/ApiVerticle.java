@@ -1,11 +1,14 @@
 package dev.ddpmfarm.gateway;
 
 import dev.ddpmfarm.common.config.FarmConfig;
+import dev.ddpmfarm.common.data.FashionMnist;
+import dev.ddpmfarm.common.data.LabeledImages;
 import dev.ddpmfarm.common.model.ModelCard;
 import dev.ddpmfarm.common.model.ModelRegistry;
 import dev.ddpmfarm.common.store.ObjectStore;
 import dev.ddpmfarm.common.store.ObjectStore.ObjectInfo;
 import dev.ddpmfarm.common.wire.Control;
+import dev.ddpmfarm.common.wire.Dataset;
 import dev.ddpmfarm.common.wire.FieldError;
 import dev.ddpmfarm.common.wire.FrameEvent;
 import dev.ddpmfarm.common.wire.JobDocument;
@@ -36,8 +39,11 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -53,6 +59,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import javax.imageio.ImageIO;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
@@ -81,6 +88,7 @@ final class ApiVerticle extends VerticleBase {
     private final Services s;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Future<JobDocument>> submitting = new ConcurrentHashMap<>();
+    private final Map<Dataset, LabeledImages> datasets = new ConcurrentHashMap<>();
     private JobRequestParser parser;
     private FarmConfig config;
     private RateLimiter limiter;
@@ -110,6 +118,7 @@ final class ApiVerticle extends VerticleBase {
         router.get("/v1/jobs/:id/files/*").handler(this::file);
         router.get("/v1/jobs/:id/events").handler(this::events);
         router.get("/v1/models").handler(this::models);
+        router.get("/v1/datasets/:name/images/:index").handler(this::datasetImage);
         router.get("/metrics").handler(this::metrics);
         router.get("/*").handler(ApiVerticle::pageHeaders).handler(StaticHandler.create("webroot"));
         router.errorHandler(404, ctx -> Problems.notFound(ctx, "no such resource: " + ctx.request().path()));
@@ -561,8 +570,8 @@ final class ApiVerticle extends VerticleBase {
      * may come from the object store when {@code FARM_S3_PUBLIC_URLS} hands out its presigned URLs.
      */
     private static void pageHeaders(RoutingContext ctx) {
-        ctx.response().putHeader("Content-Security-Policy", "default-src 'self'; img-src 'self' data: http: https:; "
-                + "connect-src 'self' ws: wss:; frame-ancestors 'none'")
+        ctx.response().putHeader("Content-Security-Policy", "default-src 'self'; "
+                + "img-src 'self' data: blob: http: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'")
                 .putHeader("X-Content-Type-Options", "nosniff").putHeader("Referrer-Policy", "no-referrer");
         ctx.next();
     }
@@ -572,6 +581,54 @@ final class ApiVerticle extends VerticleBase {
     private void models(RoutingContext ctx) {
         List<ModelCard> cards = List.copyOf(s.models().all());
         json(ctx, Map.of("models", cards));
+    }
+
+    /**
+     * One image of a built-in dataset as a PNG with its class in {@code X-Class} ("9 Ankle boot"), so that a client
+     * can show the images a progressive or rate-distortion job may take by index. A set is read once, when first
+     * asked for.
+     */
+    private void datasetImage(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        Optional<Dataset> dataset = Arrays.stream(Dataset.values()).filter(d -> d.wireName().equals(name)).findFirst();
+        if (dataset.isEmpty()) {
+            Problems.notFound(ctx, "no dataset " + name + "; the built-in ones are " + Arrays.stream(Dataset.values())
+                    .map(Dataset::wireName).toList());
+            return;
+        }
+        String indexText = ctx.pathParam("index");
+        int size = dataset.get().size();
+        int index = indexText.matches("\\d{1,9}") ? Integer.parseInt(indexText) : -1;
+        if (index < 0 || index >= size) {
+            Problems.badRequest(ctx, "index", "must be an integer between 0 and " + (size - 1));
+            return;
+        }
+        vertx.executeBlocking(() -> {
+            LabeledImages images = datasets.get(dataset.get());
+            if (images == null) {
+                images = FashionMnist.load(FashionMnist.split(dataset.get()));
+                datasets.put(dataset.get(), images);
+            }
+            return images;
+        }).onSuccess(images -> {
+            int label = images.labels()[index];
+            ctx.response().putHeader("Content-Type", "image/png").putHeader("Cache-Control", "private, max-age=86400")
+                    .putHeader("X-Class", label + " " + FashionMnist.CLASS_NAMES.get(label))
+                    .end(Buffer.buffer(grayPng(images, index)));
+        }).onFailure(e -> Problems.send(ctx, 503, "dataset-unavailable", "Service Unavailable", e.getMessage()));
+    }
+
+    private static byte[] grayPng(LabeledImages images, int index) {
+        BufferedImage image = new BufferedImage(images.width(), images.height(), BufferedImage.TYPE_BYTE_GRAY);
+        image.getRaster().setDataElements(0, 0, images.width(), images.height(), Arrays.copyOfRange(images.pixels(),
+                index * images.imageSize(), (index + 1) * images.imageSize()));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(image, "png", out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 
     private void health(RoutingContext ctx) {

@@ -30,12 +30,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
+import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -113,6 +116,22 @@ class GatewayApiTest {
         problem(farm.get(null, "/nothing-here.js"), 404);
         problem(farm.get(null, "/../pom.xml"), 404);
         problem(farm.get(null, "/v1/no-such-thing"), 401);
+    }
+
+    @Test
+    @DisplayName("test images are served by index as PNGs with their class, for the page's picker")
+    void datasetImages() throws Exception {
+        HttpResponse<Buffer> first = farm.get(ACME_KEY, "/v1/datasets/fashion-mnist:test/images/0");
+        assertEquals(200, first.statusCode());
+        assertEquals("image/png", first.getHeader("Content-Type"));
+        assertEquals("9 Ankle boot", first.getHeader("X-Class"));
+        BufferedImage image = ImageIO.read(new ByteArrayInputStream(first.body().getBytes()));
+        assertEquals(28, image.getWidth());
+        assertEquals(28, image.getHeight());
+        problem(farm.get(ACME_KEY, "/v1/datasets/fashion-mnist:test/images/10000"), 400);
+        problem(farm.get(ACME_KEY, "/v1/datasets/fashion-mnist:test/images/-1"), 400);
+        problem(farm.get(ACME_KEY, "/v1/datasets/cifar10/images/0"), 404);
+        problem(farm.get(null, "/v1/datasets/fashion-mnist:test/images/0"), 401);
     }
 
     @ParameterizedTest(name = "{0} → {1}")

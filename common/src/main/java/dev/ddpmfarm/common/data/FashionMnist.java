@@ -1,5 +1,6 @@
 package dev.ddpmfarm.common.data;
 
+import dev.ddpmfarm.common.wire.Dataset;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -35,6 +36,11 @@ public final class FashionMnist {
     }
 
     private FashionMnist() {
+    }
+
+    /** The split a built-in dataset of the wire format names. */
+    public static Split split(Dataset dataset) {
+        return dataset == Dataset.FASHION_MNIST_TEST ? Split.TEST : Split.TRAIN;
     }
 
     /** A split from {@link #DEFAULT_DIR}. */

@@ -173,10 +173,15 @@ class WebPageTest {
 
     @Test
     @Order(5)
-    @DisplayName("progressive decoding of an uploaded PNG shows its grid")
+    @DisplayName("progressive decoding: test images can be picked from a strip; an uploaded PNG's grid is shown")
     void progressive() throws Exception {
         useKey(KEY);
         tab("progressive");
+        By fifth = By.cssSelector("#progressive .thumbs img[data-index='5']");
+        wait.until(ExpectedConditions.elementToBeClickable(fifth)).click();
+        assertEquals("0, 1, 2, 5", browser.findElement(By.cssSelector("#progressive [name=indices]"))
+                .getDomProperty("value"), "a test image picked in the strip joins the indices");
+        assertTrue(browser.findElement(fifth).getDomAttribute("title").startsWith("test image 5: "));
         browser.findElement(By.cssSelector("#progressive [name=source][value=upload]")).click();
         browser.findElement(By.cssSelector("#progressive [name=images]")).sendKeys(png(120));
         type("#progressive [name=timesteps]", "1000, 500, 0");

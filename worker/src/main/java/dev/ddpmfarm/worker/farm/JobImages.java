@@ -1,7 +1,6 @@
 package dev.ddpmfarm.worker.farm;
 
 import dev.ddpmfarm.common.data.FashionMnist;
-import dev.ddpmfarm.common.wire.Dataset;
 import dev.ddpmfarm.common.wire.InputSpec;
 import dev.ddpmfarm.worker.output.ImageInput;
 import dev.ddpmfarm.worker.train.TrainingSet;
@@ -38,8 +37,8 @@ final class JobImages {
             }
             return rows;
         }
-        TrainingSet set = TrainingSet.of(FashionMnist.load(input.dataset() == Dataset.FASHION_MNIST_TEST
-                ? FashionMnist.Split.TEST : FashionMnist.Split.TRAIN), FashionMnist.CLASS_NAMES);
+        TrainingSet set = TrainingSet.of(FashionMnist.load(FashionMnist.split(input.dataset())),
+                FashionMnist.CLASS_NAMES);
         if (!Arrays.equals(shape, set.shape())) {
             throw new IllegalArgumentException("the model takes images of shape " + Arrays.toString(shape)
                     + ", not the " + Arrays.toString(set.shape()) + " images of " + input.dataset().wireName());
