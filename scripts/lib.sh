@@ -47,7 +47,9 @@ ensure_build() {
   fi
   echo "building (mvn install -DskipTests) ..." >&2
   (cd "$ROOT" && mvn -B -q -Dstyle.color=never "${MVN_PROFILES[@]}" install -DskipTests >&2)
-  (cd "$ROOT" && mvn -B -q -Dstyle.color=never "${MVN_PROFILES[@]}" -pl infra/stack dependency:build-classpath -DincludeScope=runtime -Dmdep.outputFile="$CLASSPATH_FILE" >&2)
+  # -am: with the modules in the reactor their ND4J classifier follows the profile (an installed pom would keep
+  # the parent's AVX-512 default, which dies with SIGILL on a CPU without it)
+  (cd "$ROOT" && mvn -B -q -Dstyle.color=never "${MVN_PROFILES[@]}" -pl infra/stack -am dependency:build-classpath -DincludeScope=runtime -Dmdep.outputFile="$CLASSPATH_FILE" >&2)
   touch "$stamp"
 }
 
