@@ -85,6 +85,9 @@ public final class Worker extends VerticleBase {
                     LOG.error("the sampling loop stopped; this worker takes no more tasks and /health answers 503", e);
                 }
             }, "farm-sampler");
+            // below the gateway, Kafka and S3 threads of a shared machine (nice 4 with -XX:ThreadPriorityPolicy=1,
+            // as scripts/farm runs Java); ND4J's OpenMP threads, started from this thread, inherit it
+            thread.setPriority(Thread.MIN_PRIORITY);
             thread.start();
             LOG.info("worker {} started (group {}, batch {} rows)", id, config.get(FarmConfig.WORKER_GROUP),
                     config.get(FarmConfig.WORKER_MAX_BATCH));
