@@ -209,7 +209,8 @@ final class GatewayFixture implements AutoCloseable {
         JobEvent next() throws InterruptedException {
             String text = messages.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
             if (text == null) {
-                throw new AssertionError("no event within " + WAIT);
+                throw new AssertionError("no event within " + WAIT + (closed.isDone()
+                        ? "; the socket closed with " + closed.getNow(null) : "; the socket is open"));
             }
             return Wire.fromJson(text, JobEvent.class);
         }
