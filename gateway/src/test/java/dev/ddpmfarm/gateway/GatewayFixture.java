@@ -33,6 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
@@ -183,6 +184,7 @@ final class GatewayFixture implements AutoCloseable {
             options.addHeader("Authorization", "Bearer " + headerKey);
         }
         Events events = new Events();
+        events.gatewayState = this::gatewayState;
         ClientWebSocket ws = client.webSocket(); // handlers are in place before the handshake, so nothing is missed
         events.ws = ws;
         ws.textMessageHandler(events.messages::add);
@@ -197,6 +199,17 @@ final class GatewayFixture implements AutoCloseable {
         return events;
     }
 
+    /** The gateway's port and its event and WebSocket counters, to tell where an event that never came stopped. */
+    private String gatewayState() {
+        try {
+            return "port " + gateway.port() + ", " + send(http.get("/metrics"), ACME_KEY, null).bodyAsString().lines()
+                    .filter(l -> l.startsWith("farm_events_") || l.startsWith("farm_event_lag")
+                            || l.startsWith("farm_websocket")).toList();
+        } catch (Exception e) {
+            return "unreachable: " + e;
+        }
+    }
+
     /** What a WebSocket client received. */
     static final class Events {
         final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
@@ -204,13 +217,15 @@ final class GatewayFixture implements AutoCloseable {
         final CompletableFuture<Void> pings = new CompletableFuture<>();
         String subprotocol;
         WebSocket ws;
+        Supplier<String> gatewayState;
 
         /** The next event, parsed. */
         JobEvent next() throws InterruptedException {
             String text = messages.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
             if (text == null) {
                 throw new AssertionError("no event within " + WAIT + (closed.isDone()
-                        ? "; the socket closed with " + closed.getNow(null) : "; the socket is open"));
+                        ? "; the socket closed with " + closed.getNow(null) : "; the socket is open")
+                        + "; the gateway: " + gatewayState.get());
             }
             return Wire.fromJson(text, JobEvent.class);
         }
