@@ -17,6 +17,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * per-call fixed cost at batch 1, and a training step (forward + backward) — printed and written to a file.
  */
 public final class BenchCli {
+    private static final java.time.Duration WARM_UP = java.time.Duration.ofSeconds(5);
+
     private BenchCli() {
     }
 
@@ -54,12 +56,23 @@ public final class BenchCli {
         int[] y = new int[batch];
         java.util.Arrays.fill(t, 500);
         java.util.Arrays.fill(y, Denoiser.NO_CLASS);
-        model.predictEps(x, t, y);
+        warmUp(() -> model.predictEps(x, t, y));
         long start = System.nanoTime();
         for (int i = 0; i < reps; i++) {
             model.predictEps(x, t, y);
         }
         return (System.nanoTime() - start) / 1e9 / reps;
+    }
+
+    /**
+     * Runs {@code pass} for at least two calls and {@link #WARM_UP}: the JIT compiles the Vector API kernels only after
+     * many iterations, and until then they run orders of magnitude slower.
+     */
+    private static void warmUp(Runnable pass) {
+        long end = System.nanoTime() + WARM_UP.toNanos();
+        for (int i = 0; i < 2 || System.nanoTime() < end; i++) {
+            pass.run();
+        }
     }
 
     private static double timeTrainingStep(UNetModel model, int batch, int reps) {
@@ -68,7 +81,7 @@ public final class BenchCli {
         java.util.Arrays.fill(t, 500);
         INDArray x = Nd4j.randn(DataType.FLOAT, batch, 1, 28, 28);
         INDArray noise = Nd4j.randn(DataType.FLOAT, batch, 1, 28, 28);
-        model.lossAndGradients(x, t, y, noise);
+        warmUp(() -> model.lossAndGradients(x, t, y, noise));
         long start = System.nanoTime();
         for (int i = 0; i < reps; i++) {
             model.lossAndGradients(x, t, y, noise);

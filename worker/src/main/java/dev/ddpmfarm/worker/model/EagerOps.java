@@ -36,7 +36,14 @@ final class EagerOps implements UNet.Ops<INDArray> {
     @Override
     public INDArray groupNorm(INDArray x, String name, int groups, int channels, int res) {
         return Kernels.groupNorm(x, param(name + ".g").data().asFloat(), param(name + ".b").data().asFloat(), groups,
-                SameDiffOps.GROUP_NORM_EPS, null);
+                SameDiffOps.GROUP_NORM_EPS, null, false);
+    }
+
+    /** GroupNorm and SiLU in one pass over the activations. */
+    @Override
+    public INDArray groupNormSilu(INDArray x, String name, int groups, int channels, int res) {
+        return Kernels.groupNorm(x, param(name + ".g").data().asFloat(), param(name + ".b").data().asFloat(), groups,
+                SameDiffOps.GROUP_NORM_EPS, null, true);
     }
 
     @Override

@@ -110,7 +110,7 @@ public final class TapeOps implements UNet.Ops<TapeOps.Node> {
         int n = (int) x.value.size(0);
         Kernels.GroupStats stats = new Kernels.GroupStats(new float[n * groups], new float[n * groups]);
         INDArray y = Kernels.groupNorm(x.value, gamma, param(name + ".b").data().asFloat(), groups,
-                SameDiffOps.GROUP_NORM_EPS, stats);
+                SameDiffOps.GROUP_NORM_EPS, stats, false);
         return record(y, dy -> {
             float[] gradGamma = new float[channels];
             float[] gradBeta = new float[channels];

@@ -25,6 +25,11 @@ public final class UNet {
         /** x · sigmoid(x). */
         T silu(T x);
 
+        /** silu(groupNorm(x)), which a backend may compute in one pass. */
+        default T groupNormSilu(T x, String name, int groups, int channels, int res) {
+            return silu(groupNorm(x, name, groups, channels, res));
+        }
+
         /** x {@code [N, in]} · {@code name.w [in, out]} + {@code name.b [out]}. */
         T dense(T x, String name, int in, int out);
 
@@ -102,15 +107,15 @@ public final class UNet {
                 h = ops.conv(ops.upsample(h), "up." + level + ".upsample", ch, ch, 3, 1);
             }
         }
-        h = ops.silu(ops.groupNorm(h, "norm_out", cfg.groups(), ch, cfg.imageSize()));
+        h = ops.groupNormSilu(h, "norm_out", cfg.groups(), ch, cfg.imageSize());
         return ops.conv(h, "conv_out", ch, cfg.imageChannels(), 3, 1);
     }
 
     /** Residual block: GroupNorm, SiLU, conv; plus the projected time embedding; GroupNorm, SiLU, conv; skip. */
     private static <T> T resBlock(UNetConfig cfg, Ops<T> ops, T x, T embAct, String name, int in, int out, int res) {
-        T h = ops.conv(ops.silu(ops.groupNorm(x, name + ".norm1", cfg.groups(), in, res)), name + ".conv1", in, out, 3, 1);
+        T h = ops.conv(ops.groupNormSilu(x, name + ".norm1", cfg.groups(), in, res), name + ".conv1", in, out, 3, 1);
         h = ops.addPerChannel(h, ops.dense(embAct, name + ".temb", cfg.timeEmbeddingChannels(), out), out);
-        h = ops.conv(ops.silu(ops.groupNorm(h, name + ".norm2", cfg.groups(), out, res)), name + ".conv2", out, out, 3, 1);
+        h = ops.conv(ops.groupNormSilu(h, name + ".norm2", cfg.groups(), out, res), name + ".conv2", out, out, 3, 1);
         T skip = in == out ? x : ops.conv(x, name + ".skip", in, out, 1, 1);
         return ops.add(skip, h);
     }
