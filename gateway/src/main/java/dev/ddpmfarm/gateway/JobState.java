@@ -89,11 +89,18 @@ final class JobState {
      * Applies one topic record of this job (not its first, {@code status queued}). Records after the job finished,
      * of unknown shards, or unsafe frame paths are ignored; shard statuses other than running carry no information
      * (a shard's {@code result} is its success, its {@code error} its failure).
+     *
+     * @return whether this event finished the job
      */
-    synchronized void apply(JobEvent event) {
+    synchronized boolean apply(JobEvent event) {
         if (status.terminal()) {
-            return;
+            return false;
         }
+        update(event);
+        return status.terminal();
+    }
+
+    private void update(JobEvent event) {
         int shard = event.shard();
         if (shard != JobEvent.JOB_LEVEL && shard >= shards.length) {
             return;

@@ -44,6 +44,8 @@ final class JobStore {
     private final int maxEventsPerJob;
     private final Map<String, JobState> jobs = new ConcurrentHashMap<>();
     private final Map<String, NavigableMap<String, JobState>> byTenant = new ConcurrentHashMap<>();
+    /** Unfinished jobs per tenant, kept as events arrive: the queue cap is checked on every submission. */
+    private final Map<String, AtomicLong> activeByTenant = new ConcurrentHashMap<>();
     private final Map<String, Idempotency> idempotency = new ConcurrentHashMap<>();
     private final Map<Integer, Long> applied = new ConcurrentHashMap<>();
     private final Map<Integer, List<Waiter>> waiters = new ConcurrentHashMap<>();
@@ -68,6 +70,7 @@ final class JobStore {
             jobs.put(job.id(), job);
             byTenant.computeIfAbsent(job.tenant(), t -> new ConcurrentSkipListMap<>(Comparator.reverseOrder()))
                     .put(job.id(), job);
+            activeByTenant.computeIfAbsent(job.tenant(), t -> new AtomicLong()).incrementAndGet();
             if (s.submission().idempotencyKey() != null) {
                 idempotency.put(idempotencyKey(job.tenant(), s.submission().idempotencyKey()),
                         new Idempotency(job.id(), s.submission().requestHash(), s.at()));
@@ -75,7 +78,9 @@ final class JobStore {
             eventsApplied.incrementAndGet();
         } else if (job != null && job.tenant().equals(event.tenant())
                 && !(event instanceof StatusEvent s && s.submission() != null)) {
-            job.apply(event);
+            if (job.apply(event)) {
+                activeByTenant.get(job.tenant()).decrementAndGet();
+            }
             eventsApplied.incrementAndGet();
         } else {
             eventsIgnored.incrementAndGet();
@@ -170,8 +175,13 @@ final class JobStore {
 
     /** Unfinished jobs of {@code tenant}. */
     long activeJobs(String tenant) {
-        return byTenant.getOrDefault(tenant, new ConcurrentSkipListMap<>()).values().stream()
-                .filter(j -> !j.status().terminal()).count();
+        AtomicLong active = activeByTenant.get(tenant);
+        return active == null ? 0 : active.get();
+    }
+
+    /** How many jobs the store holds, over all tenants. */
+    int size() {
+        return jobs.size();
     }
 
     /** Jobs by status, over all tenants. */

@@ -71,6 +71,27 @@ class JobStoreTest {
     }
 
     @Test
+    @DisplayName("a tenant's unfinished jobs are counted as records arrive; records after the end change nothing")
+    void activeJobs() {
+        JobStore store = new JobStore(1000);
+        String a = id(10);
+        String b = id(11);
+        long offset = 0;
+        store.apply(queued(a, 300), 0, offset++);
+        store.apply(queued(b, 300), 0, offset++);
+        assertEquals(2, store.activeJobs("acme"));
+        assertEquals(0, store.activeJobs("other"));
+        for (JobEvent e : history(a)) {
+            store.apply(e, 0, offset++);
+        }
+        assertEquals(1, store.activeJobs("acme"));
+        store.apply(ErrorEvent.of(a, "acme", 0, T0, "late"), 0, offset++);
+        store.apply(StatusEvent.of(b, "acme", JobEvent.JOB_LEVEL, T0, JobStatus.CANCELLED), 0, offset++);
+        store.apply(ErrorEvent.of(b, "acme", 0, T0, "after the cancel"), 0, offset++);
+        assertEquals(0, store.activeJobs("acme"));
+    }
+
+    @Test
     @DisplayName("replaying the same records into a new store gives the same stream (a restart keeps every seq)")
     void deterministic() {
         String id = id(2);
