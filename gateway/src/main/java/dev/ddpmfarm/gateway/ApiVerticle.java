@@ -101,6 +101,9 @@ final class ApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        // Every request and WebSocket of this gateway runs on this event loop: it goes before throughput threads
+        // (nice -5 under -XX:ThreadPriorityPolicy=1 as root; elsewhere the JVM leaves the priority alone).
+        Thread.currentThread().setPriority(Thread.MAX_PRIORITY);
         config = FarmConfig.from(config().getMap());
         limiter = new RateLimiter(config.get(FarmConfig.RATE_LIMIT));
         publicUrls = config.get(FarmConfig.S3_PUBLIC_URLS);
