@@ -557,10 +557,11 @@ final class ApiVerticle extends VerticleBase {
         JobEvent out = event instanceof FrameEvent f ? f.withImages(
                 s.signer().url(job.tenant(), job.id(), f.xt(), Instant.now()),
                 s.signer().url(job.tenant(), job.id(), f.x0(), Instant.now())) : event;
-        ws.writeTextMessage(Wire.toJson(out));
+        Future<Void> written = ws.writeTextMessage(Wire.toJson(out));
         s.metrics().webSocketEventsSent.incrementAndGet();
         if (event instanceof StatusEvent st && st.status().terminal()) {
-            ws.close((short) 1000, "job " + st.status().wireName());
+            // the close frame goes out after the final status, never ahead of it
+            written.onComplete(ar -> ws.close((short) 1000, "job " + st.status().wireName()));
         } else if (ws.writeQueueFull()) {
             ws.close((short) 1013, "client too slow; reconnect with ?since=" + event.seq());
         }
