@@ -12,13 +12,13 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * GroupNorm, SiLU and dense layers, forward and backward, in as few passes over memory as they allow, on the Vector
- * API (jdk.incubator.vector: SIMD lanes, and exp from the JDK's short-vector math library). Composed from ND4J ops
- * GroupNorm cost several full passes and dominated both inference and training (the broadcast multiplies' backward
- * alone took 47% of a SameDiff training step, PLATFORM-NOTES); here it is one parallel task per (sample, group) on
- * a local copy of the group, and inference applies the SiLU that follows in the same pass. libnd4j's swish took
- * 4.4 ns per element at batch 64, as long as GroupNorm; the vector SiLU takes 1.4 ns on one core. Each (sample, group) or
- * chunk is computed the same way whatever the batch, so a sample's values do not depend on its batch companions.
- * Arrays are {@code [N, C, H, W]} in C order.
+ * API (jdk.incubator.vector: SIMD lanes, with an exp of our own, {@link #exp}). Composed from ND4J ops GroupNorm cost
+ * several full passes and dominated both inference and training (the broadcast multiplies' backward alone took 47% of
+ * a SameDiff training step, PLATFORM-NOTES); here it is one parallel task per (sample, group) on a local copy of the
+ * group, and inference applies the SiLU that follows in the same pass. libnd4j's swish took 4.4 ns per element at
+ * batch 64, as long as GroupNorm; the vector SiLU takes 1.4 ns on one core. Each (sample, group) or chunk is computed
+ * the same way whatever the batch, so a sample's values do not depend on its batch companions. Arrays are
+ * {@code [N, C, H, W]} in C order.
  */
 final class Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
