@@ -54,8 +54,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -80,18 +80,20 @@ final class ApiVerticle extends VerticleBase {
     private static final Duration APPLY_WAIT = Duration.ofSeconds(5);
     private static final int FILE_CHUNK = 64 * 1024;
 
-    /** What the API works with, built once by {@link Gateway}. */
+    /**
+     * What the API works with, built once by {@link Gateway} and shared by the verticle's instances (one per event
+     * loop): besides the clients, the rate limiter, the {@code tenant + "\n" + Idempotency-Key} of every submission
+     * in flight, and the built-in datasets read so far.
+     */
     record Services(JobStore store, TransactionalPublisher publisher, JobPlanner planner, ModelRegistry models,
-                    ApiKeys keys, UrlSigner signer, ObjectStore objects, GatewayMetrics metrics) {
+                    ApiKeys keys, UrlSigner signer, ObjectStore objects, GatewayMetrics metrics, RateLimiter limiter,
+                    Set<String> submitting, Map<Dataset, LabeledImages> datasets) {
     }
 
     private final Services s;
     private final SecureRandom random = new SecureRandom();
-    private final Map<String, Future<JobDocument>> submitting = new ConcurrentHashMap<>();
-    private final Map<Dataset, LabeledImages> datasets = new ConcurrentHashMap<>();
     private JobRequestParser parser;
     private FarmConfig config;
-    private RateLimiter limiter;
     private boolean publicUrls;
     private HttpServer server;
 
@@ -101,11 +103,10 @@ final class ApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        // Every request and WebSocket of this gateway runs on this event loop: it goes before throughput threads
+        // The requests and WebSockets of this gateway run on these event loops: they go before throughput threads
         // (nice -5 under -XX:ThreadPriorityPolicy=1 as root; elsewhere the JVM leaves the priority alone).
         Thread.currentThread().setPriority(Thread.MAX_PRIORITY);
         config = FarmConfig.from(config().getMap());
-        limiter = new RateLimiter(config.get(FarmConfig.RATE_LIMIT));
         publicUrls = config.get(FarmConfig.S3_PUBLIC_URLS);
         parser = new JobRequestParser(s.models()::find);
         Router router = Router.router(vertx);
@@ -130,8 +131,11 @@ final class ApiVerticle extends VerticleBase {
         router.errorHandler(413, ctx -> Problems.send(ctx, 413, "too-large", "Payload Too Large",
                 "the body exceeds " + config.get(FarmConfig.MAX_BODY_BYTES) + " bytes"));
         router.errorHandler(500, this::internalError);
+        // Every instance listens on the same port and Vert.x spreads the connections over them; port 0 would give
+        // each instance a port of its own, -1 is Vert.x's one random port shared by the servers asking for -1.
+        int port = config.get(FarmConfig.HTTP_PORT);
         return vertx.createHttpServer().requestHandler(router)
-                .listen(config.get(FarmConfig.HTTP_PORT), config.get(FarmConfig.HTTP_HOST))
+                .listen(port == 0 ? -1 : port, config.get(FarmConfig.HTTP_HOST))
                 .onSuccess(srv -> {
                     server = srv;
                     LOG.info("gateway listening on {}:{}", config.get(FarmConfig.HTTP_HOST), srv.actualPort());
@@ -169,7 +173,7 @@ final class ApiVerticle extends VerticleBase {
             Problems.unauthorized(ctx);
             return;
         }
-        long wait = limiter.retryAfterSeconds(tenant.get(), System.nanoTime());
+        long wait = s.limiter().retryAfterSeconds(tenant.get(), System.nanoTime());
         if (wait > 0) {
             ctx.response().putHeader("Retry-After", Long.toString(wait));
             Problems.send(ctx, 429, "rate-limited", "Too Many Requests", "this API key is over its "
@@ -216,27 +220,47 @@ final class ApiVerticle extends VerticleBase {
             return;
         }
         Accepted accepted = (Accepted) result;
+        if (key == null) {
+            enqueue(ctx, tenant, null, accepted);
+            return;
+        }
+        // One request per key at a time, across every event loop; the slot is taken before the store is asked for
+        // an earlier job of this key, and freed once that request has its answer.
+        String slot = tenant + "\n" + key;
+        if (!s.submitting().add(slot)) {
+            Problems.send(ctx, 409, "idempotency-in-flight", "Conflict",
+                    "a request with this Idempotency-Key is still being processed; retry it");
+            return;
+        }
+        Future<?> answered;
+        try {
+            answered = enqueue(ctx, tenant, key, accepted);
+        } catch (RuntimeException e) {
+            s.submitting().remove(slot);
+            throw e;
+        }
+        answered.onComplete(ar -> s.submitting().remove(slot));
+    }
+
+    /**
+     * Answers an accepted submission: the earlier job of its Idempotency-Key, 429 over the tenant's queue cap, or
+     * the job stored on the broker (202) or not (503). The future completes once the answer is decided.
+     */
+    private Future<?> enqueue(RoutingContext ctx, String tenant, String key, Accepted accepted) {
         String hash = HexFormat.of().formatHex(ApiKeys.sha256(Wire.toJson(accepted.request())));
         Instant now = Instant.now();
-        if (key != null) {
-            Optional<JobStore.Idempotency> earlier = s.store().idempotent(tenant, key, now);
-            if (earlier.isPresent()) {
-                replay(ctx, tenant, earlier.get().jobId(), earlier.get().requestHash().equals(hash));
-                return;
-            }
-            Future<JobDocument> inFlight = submitting.get(tenant + "\n" + key);
-            if (inFlight != null) {
-                Problems.send(ctx, 409, "idempotency-in-flight", "Conflict",
-                        "a request with this Idempotency-Key is still being processed; retry it");
-                return;
-            }
+        Optional<JobStore.Idempotency> earlier = key == null ? Optional.empty()
+                : s.store().idempotent(tenant, key, now);
+        if (earlier.isPresent()) {
+            replay(ctx, tenant, earlier.get().jobId(), earlier.get().requestHash().equals(hash));
+            return Future.succeededFuture();
         }
         if (s.store().activeJobs(tenant) >= config.get(FarmConfig.MAX_ACTIVE_JOBS)) {
             s.metrics().submissionsRejected.incrementAndGet();
             ctx.response().putHeader("Retry-After", "10");
             Problems.send(ctx, 429, "queue-full", "Too Many Requests", "tenant " + tenant + " has "
                     + config.get(FarmConfig.MAX_ACTIVE_JOBS) + " unfinished jobs; wait for some to finish");
-            return;
+            return Future.succeededFuture();
         }
         String id = JobIds.next(now, random);
         long seed = accepted.request().seed() != null ? accepted.request().seed()
@@ -245,11 +269,7 @@ final class ApiVerticle extends VerticleBase {
                 key, hash);
         Future<JobDocument> stored = publishAndApply(s.planner().records(plan), tenant, id,
                 () -> new JobState(plan.queued(), 1).document());
-        if (key != null) {
-            submitting.put(tenant + "\n" + key, stored);
-            stored.onComplete(ar -> submitting.remove(tenant + "\n" + key));
-        }
-        stored.onSuccess(doc -> {
+        return stored.onSuccess(doc -> {
             s.metrics().jobsSubmitted.incrementAndGet();
             s.metrics().tasksSubmitted.addAndGet(plan.tasks().size());
             ctx.response().setStatusCode(202).putHeader("Location", doc.links().self());
@@ -608,10 +628,10 @@ final class ApiVerticle extends VerticleBase {
             return;
         }
         vertx.executeBlocking(() -> {
-            LabeledImages images = datasets.get(dataset.get());
+            LabeledImages images = s.datasets().get(dataset.get());
             if (images == null) {
                 images = FashionMnist.load(FashionMnist.split(dataset.get()));
-                datasets.put(dataset.get(), images);
+                s.datasets().put(dataset.get(), images);
             }
             return images;
         }).onSuccess(images -> {

@@ -15,6 +15,8 @@ import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -24,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The gateway's composition root: creates the topics, builds the services once and deploys its verticles in order:
  * the {@link EventsVerticle} (which completes its start once the job store is rebuilt from the events topic), then the
- * {@link ApiVerticle} (which completes once it listens). Used by the gateway process and by the embedded stack.
+ * {@link ApiVerticle}, one instance per event loop on one port ({@code FARM_HTTP_INSTANCES}), which completes once
+ * they listen. Used by the gateway process and by the embedded stack.
  */
 public final class Gateway {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
@@ -56,12 +59,21 @@ public final class Gateway {
             ApiVerticle.Services services = new ApiVerticle.Services(store, publisher,
                     new JobPlanner(config.get(FarmConfig.SHARD_SIZE), partitions),
                     new ModelRegistry(config.get(FarmConfig.MODELS_DIR)), new ApiKeys(config.get(FarmConfig.API_KEYS)),
-                    new UrlSigner(signingKey(config), config.get(FarmConfig.URL_TTL)), objects, metrics);
+                    new UrlSigner(signingKey(config), config.get(FarmConfig.URL_TTL)), objects, metrics,
+                    new RateLimiter(config.get(FarmConfig.RATE_LIMIT)), ConcurrentHashMap.newKeySet(),
+                    new ConcurrentHashMap<>());
             DeploymentOptions options = new DeploymentOptions().setConfig(new JsonObject(new HashMap<>(config.asMap())));
-            ApiVerticle api = new ApiVerticle(services);
+            int configured = config.get(FarmConfig.HTTP_INSTANCES);
+            DeploymentOptions apiOptions = new DeploymentOptions(options)
+                    .setInstances(configured > 0 ? configured : Runtime.getRuntime().availableProcessors());
+            List<ApiVerticle> apis = new CopyOnWriteArrayList<>();
             return vertx.deployVerticle(new EventsVerticle(store, metrics), options)
-                    .compose(events -> vertx.deployVerticle(api, options)
-                            .map(apiId -> new Gateway(vertx, publisher, List.of(apiId, events), api.port())))
+                    .compose(events -> vertx.deployVerticle(() -> {
+                        ApiVerticle api = new ApiVerticle(services);
+                        apis.add(api);
+                        return api;
+                    }, apiOptions).map(apiId -> new Gateway(vertx, publisher, List.of(apiId, events),
+                            apis.get(0).port())))
                     .onFailure(e -> closeQuietly(publisher));
         });
     }

@@ -341,6 +341,26 @@ class GatewayApiTest {
     }
 
     @Test
+    @DisplayName("concurrent submissions with one Idempotency-Key, spread over the API's event loops, make one job")
+    void idempotencyAcrossEventLoops() throws Exception {
+        String body = "{\"type\":\"generate\",\"count\":2,\"steps\":10}";
+        List<io.vertx.core.Future<HttpResponse<Buffer>>> sent = IntStream.range(0, 16).mapToObj(i -> farm.http
+                .post("/v1/jobs").putHeader("Authorization", "Bearer " + ACME_KEY).putHeader("Idempotency-Key", "once")
+                .sendBuffer(Buffer.buffer(body))).toList();
+        Set<String> ids = new HashSet<>();
+        for (io.vertx.core.Future<HttpResponse<Buffer>> f : sent) {
+            HttpResponse<Buffer> r = GatewayFixture.await(f);
+            if (r.statusCode() == 202) {
+                ids.add(Wire.fromBytes(r.body().getBytes(), JobDocument.class).id());
+            } else {
+                assertTrue(problem(r, 409).get("type").toString().endsWith("idempotency-in-flight"), r.bodyAsString());
+            }
+        }
+        assertEquals(1, ids.size(), "every 202 names the same job, so one job was stored: " + ids);
+        assertEquals(1, farm.records(Topics.JOBS, Task.class, ids.iterator().next(), l -> true).size());
+    }
+
+    @Test
     @DisplayName("DELETE cancels a queued job through farm.control.v1; cancelling a finished job is a conflict")
     void cancel() throws Exception {
         JobDocument doc = submit(ACME_KEY, "{\"type\":\"generate\",\"count\":2,\"steps\":10}");

@@ -69,6 +69,7 @@ final class GatewayFixture implements AutoCloseable {
                 "FARM_KAFKA_BOOTSTRAP", kafka.bootstrap(),
                 "FARM_HTTP_PORT", "0",
                 "FARM_HTTP_HOST", "127.0.0.1",
+                "FARM_HTTP_INSTANCES", "2",
                 "FARM_API_KEYS", "acme:" + ACME_KEY + ",globex:" + GLOBEX_KEY,
                 "FARM_MODELS_DIR", models.toString(),
                 "FARM_MAX_BODY_BYTES", "4096",

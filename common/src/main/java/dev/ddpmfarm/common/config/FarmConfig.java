@@ -63,6 +63,8 @@ public final class FarmConfig {
             "Interface the gateway listens on.");
     public static final Key<Integer> HTTP_PORT = define("FARM_HTTP_PORT", "8080", intIn(0, 65535),
             "Port of the gateway's HTTP API, WebSocket and UI; 0 picks a free port.");
+    public static final Key<Integer> HTTP_INSTANCES = define("FARM_HTTP_INSTANCES", "0", intIn(0, 256),
+            "Event loops serving the gateway's HTTP API and WebSockets, sharing one port; 0: one per CPU core.");
     public static final Key<List<ApiKey>> API_KEYS = defineSecret("FARM_API_KEYS", "", FarmConfig::apiKeys,
             "API keys as tenant:key[,tenant:key...]; a key belongs to one tenant. When empty, the embedded stack "
                     + "generates one key and prints it.");
