@@ -463,7 +463,7 @@ class GatewayApiTest {
         JobDocument doc = submit(ACME_KEY, "{\"type\":\"generate\",\"count\":1,\"steps\":5}");
         GatewayFixture.Events ws = farm.connect("/v1/jobs/" + doc.id() + "/events", List.of(), ACME_KEY);
         ws.next();
-        ws.pings.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        ws.pings.get(GatewayFixture.WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
         ws.ws.close();
     }
 
