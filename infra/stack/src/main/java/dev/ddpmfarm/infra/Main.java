@@ -45,7 +45,8 @@ public final class Main {
             COMMANDS.put(client, new Command(client + CLIENT_USAGE.get(client), args -> clientCommand(client, args)));
         }
         COMMANDS.put("sample", new Command(SampleCli.USAGE, SampleCli::main));
-        COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--minutes M] [--epochs E]",
+        COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--minutes M] [--epochs E] "
+                + "[--lr-anneal-steps N]",
                 TrainCli::main));
         COMMANDS.put("eval", new Command(EvalCli.USAGE, EvalCli::main));
         COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE] | bench farm [--out FILE] | "

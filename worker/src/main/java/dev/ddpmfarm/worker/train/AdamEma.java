@@ -6,9 +6,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Adam (Kingma & Ba) with linear learning-rate warm-up and global-norm gradient clipping, plus an exponential
- * moving average of the weights — the optimiser of DDPM's training (lr 2e-4, clip 1, EMA of the weights). Its
- * whole state is a few named arrays and the step count, so a checkpoint resumes it exactly.
+ * Adam (Kingma & Ba) with linear learning-rate warm-up, an optional linear decay to zero (improved-diffusion's
+ * {@code lr_anneal_steps}) and global-norm gradient clipping, plus an exponential moving average of the weights — the
+ * optimiser of DDPM's training (lr 2e-4, clip 1, EMA of the weights). Its whole state is a few named arrays and the
+ * step count (the rate is a function of the step), so a checkpoint resumes it exactly.
  */
 final class AdamEma {
     static final double BETA1 = 0.9;
@@ -17,15 +18,18 @@ final class AdamEma {
 
     private final double learningRate;
     private final int warmupSteps;
+    private final long annealSteps;
     private final double gradClip;
     private final double emaDecay;
     final Map<String, INDArray> m = new LinkedHashMap<>();
     final Map<String, INDArray> v = new LinkedHashMap<>();
     final Map<String, INDArray> ema = new LinkedHashMap<>();
 
-    AdamEma(Map<String, INDArray> params, double learningRate, int warmupSteps, double gradClip, double emaDecay) {
+    AdamEma(Map<String, INDArray> params, double learningRate, int warmupSteps, long annealSteps, double gradClip,
+            double emaDecay) {
         this.learningRate = learningRate;
         this.warmupSteps = warmupSteps;
+        this.annealSteps = annealSteps;
         this.gradClip = gradClip;
         this.emaDecay = emaDecay;
         params.forEach((k, p) -> {
@@ -35,9 +39,13 @@ final class AdamEma {
         });
     }
 
-    /** Learning rate at (1-based) step {@code step}: linear warm-up, then constant. */
+    /**
+     * Learning rate at (1-based) step {@code step}: linear warm-up, then constant, or with {@code annealSteps > 0}
+     * falling linearly to zero at step {@code annealSteps}.
+     */
     double learningRate(long step) {
-        return learningRate * Math.min(1.0, (double) step / Math.max(1, warmupSteps));
+        double warm = Math.min(1.0, (double) step / Math.max(1, warmupSteps));
+        return learningRate * warm * (annealSteps > 0 ? Math.max(0.0, 1.0 - (double) step / annealSteps) : 1.0);
     }
 
     /**

@@ -35,10 +35,10 @@ public final class Trainer {
     static final String WEIGHTS = "checkpoint-weights.safetensors";
     static final String ADAM = "checkpoint-adam.safetensors";
 
-    /** Hyper-parameters and bookkeeping of a training run. */
+    /** Hyper-parameters and bookkeeping of a training run; {@code annealSteps} 0 keeps the learning rate constant. */
     public record Options(UNetConfig config, double[] alphasCumprod, int batchSize, double learningRate,
-                          int warmupSteps, double gradClip, double emaDecay, double classDropout, long seed,
-                          Duration checkpointEvery) {
+                          int warmupSteps, long annealSteps, double gradClip, double emaDecay, double classDropout,
+                          long seed, Duration checkpointEvery) {
     }
 
     private final Options options;
@@ -59,8 +59,8 @@ public final class Trainer {
         this.log = log;
         this.model = UNetModel.initial(options.config(), options.alphasCumprod().length, options.seed());
         this.params = model.parameters();
-        this.optimizer = new AdamEma(params, options.learningRate(), options.warmupSteps(), options.gradClip(),
-                options.emaDecay());
+        this.optimizer = new AdamEma(params, options.learningRate(), options.warmupSteps(), options.annealSteps(),
+                options.gradClip(), options.emaDecay());
         if (hasCheckpoint(checkpointDir)) {
             restore();
             log.printf("resumed from %s at step %d%n", checkpointDir, step);

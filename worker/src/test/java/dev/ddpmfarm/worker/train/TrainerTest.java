@@ -14,10 +14,14 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 class TrainerTest {
     private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
@@ -37,19 +41,39 @@ class TrainerTest {
     }
 
     private static Trainer trainer(Path dir) throws IOException {
-        Trainer.Options options = new Trainer.Options(TINY, GaussianDiffusion.of(BetaSchedule.LINEAR, 100).alphasCumprod(), 8, 1e-3, 2, 1.0,
-                0.9, 0.2, 7, Duration.ofHours(1));
+        return trainer(dir, 0);
+    }
+
+    private static Trainer trainer(Path dir, long annealSteps) throws IOException {
+        Trainer.Options options = new Trainer.Options(TINY, GaussianDiffusion.of(BetaSchedule.LINEAR, 100).alphasCumprod(), 8, 1e-3, 2,
+                annealSteps, 1.0, 0.9, 0.2, 7, Duration.ofHours(1));
         return new Trainer(options, data(), dir, QUIET);
     }
 
     @Test
-    @DisplayName("a run interrupted by a checkpoint and resumed gives bit-identical weights to an uninterrupted one")
+    @DisplayName("the learning rate warms up linearly, then stays constant or falls linearly to zero at the anneal step")
+    void learningRateSchedule() {
+        Map<String, INDArray> params = Map.of("w", Nd4j.zeros(DataType.FLOAT, 2));
+        AdamEma constant = new AdamEma(params, 1e-3, 10, 0, 1.0, 0.9);
+        AdamEma annealed = new AdamEma(params, 1e-3, 10, 100, 1.0, 0.9);
+        assertEquals(1e-4, constant.learningRate(1), 1e-15);
+        assertEquals(1e-3, constant.learningRate(10), 1e-15);
+        assertEquals(1e-3, constant.learningRate(1_000_000), 1e-15);
+        assertEquals(0.9e-3, annealed.learningRate(10), 1e-15);
+        assertEquals(0.5e-3, annealed.learningRate(50), 1e-15);
+        assertEquals(0.0, annealed.learningRate(100));
+        assertEquals(0.0, annealed.learningRate(150));
+    }
+
+    @Test
+    @DisplayName("a run interrupted by a checkpoint and resumed gives bit-identical weights to an uninterrupted one, "
+            + "with a learning rate that decays across the interruption")
     void resumeIsExact(@TempDir Path tmp) throws IOException {
-        Trainer straight = trainer(tmp.resolve("straight"));
+        Trainer straight = trainer(tmp.resolve("straight"), 12);
         straight.train(8, Duration.ofHours(1));
 
-        trainer(tmp.resolve("resumed")).train(3, Duration.ofHours(1));
-        Trainer resumed = trainer(tmp.resolve("resumed"));
+        trainer(tmp.resolve("resumed"), 12).train(3, Duration.ofHours(1));
+        Trainer resumed = trainer(tmp.resolve("resumed"), 12);
         assertEquals(3, resumed.step());
         resumed.train(8, Duration.ofHours(1));
 
