@@ -17,8 +17,8 @@ import java.util.Map;
 
 /**
  * {@code farm train --data fashion-mnist --out DIR [--resume] [--minutes M] [--epochs E] [--batch B] [--seed S]
- * [--lr-anneal-steps N] [--checkpoints DIR]}: trains a U-Net with {@link Trainer} and writes the EMA weights as a model directory every
- * ten minutes and at the end.
+ * [--lr-anneal-steps N] [--checkpoints DIR]}: trains a U-Net with {@link Trainer} and writes the EMA weights as a
+ * model directory every ten minutes and at the end.
  */
 public final class TrainCli {
     /** How often the EMA model directory is rewritten, so an interrupted run always leaves a usable model. */
