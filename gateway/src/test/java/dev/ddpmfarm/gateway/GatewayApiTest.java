@@ -464,7 +464,7 @@ class GatewayApiTest {
         GatewayFixture.Events ws = farm.connect("/v1/jobs/" + doc.id() + "/events", List.of(), ACME_KEY);
         ws.next();
         ws.pings.get(GatewayFixture.WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
-        ws.ws.close();
+        ws.close();
     }
 
     @Test
@@ -478,7 +478,7 @@ class GatewayApiTest {
         List<JobEvent> seen = List.of(before.next(), before.next(), before.next());
         JobDocument running = Wire.fromBytes(farm.get(ACME_KEY, "/v1/jobs/" + doc.id()).body().getBytes(),
                 JobDocument.class);
-        before.ws.close();
+        before.close();
 
         farm.stopGateway();
         farm.startGateway();
