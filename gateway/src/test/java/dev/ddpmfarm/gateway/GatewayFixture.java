@@ -58,6 +58,7 @@ final class GatewayFixture implements AutoCloseable {
     final InMemoryObjectStore objects = new InMemoryObjectStore();
     final FarmConfig config;
     final Producer<String, WireMessage> worker;
+    private final HttpClient webSockets = HttpClient.newHttpClient();
     Gateway gateway;
     WebClient http;
 
@@ -185,7 +186,7 @@ final class GatewayFixture implements AutoCloseable {
      * when the server's close frame came right behind it.
      */
     Events connect(String uri, List<String> subprotocols, String headerKey) throws Exception {
-        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(WAIT);
+        WebSocket.Builder builder = webSockets.newWebSocketBuilder().connectTimeout(WAIT);
         if (headerKey != null) {
             builder.header("Authorization", "Bearer " + headerKey);
         }
