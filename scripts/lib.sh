@@ -57,3 +57,6 @@ ensure_build() {
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-33554432}
 export MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-17179869184}
+# libnd4j's OpenMP threads spin 300,000 rounds after each native call by default, taking a core from the Java kernels
+# (GroupNorm, SiLU) that run between the calls: a short spin made batch-64 forward passes ~14% faster (README, speed).
+export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-1000}
