@@ -10,6 +10,7 @@ import dev.ddpmfarm.worker.eval.BoundEvaluator;
 import dev.ddpmfarm.worker.eval.Classifier;
 import dev.ddpmfarm.worker.model.Denoiser;
 import dev.ddpmfarm.worker.model.LoadedModel;
+import dev.ddpmfarm.worker.output.Npy;
 import dev.ddpmfarm.worker.output.Uint8Image;
 import dev.ddpmfarm.worker.sampling.BatchSampler;
 import dev.ddpmfarm.worker.sampling.SampleState;
@@ -29,15 +30,21 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@code farm eval --model DIR [--count N] [--runs ddim50,ddpm1000,cond] [--guidance G] [--nll-images K]
- * [--seed S] [--batch B] [--report FILE]}: judges a model with the project's classifier ({@code classifier.zip}
- * beside the model, trained here first when missing). For each run it samples N images and reports the Fréchet
- * distance of their classifier features to the 10k test images (beside the floor: N training images against the same
- * test set), the class histogram, and for the conditional run the share classified as the requested class; then the
- * test NLL bound in bits/dim on K test images. Results go to the model's {@code config.json} and a report file.
+ * [--seed S] [--batch B] [--samples RUN=FILE,…] [--report FILE]}: judges a model with the project's classifier
+ * ({@code classifier.zip} beside the model, trained here first when missing). For each run it samples N images and
+ * reports the Fréchet distance of their classifier features to the 10k test images (beside the floor: N training
+ * images against the same test set), the class histogram, and for the conditional run the share classified as the
+ * requested class; then the test NLL bound in bits/dim on K test images. Results go to the model's
+ * {@code config.json} and a report file.
+ *
+ * <p>An unconditional run can instead judge samples made elsewhere: {@code --samples ddpm1000=DIR/samples.npy} takes
+ * the {@code samples.npy} of a farm generate job (count N, that sampler and step count, no class, no
+ * {@code minConfidence}). A long run then goes through the farm, which checkpoints it and resumes it after a restart,
+ * where this command would start again from the beginning (DDPM-1000 on 1,000 samples takes hours on 2 cores).
  */
 public final class EvalCli {
     public static final String USAGE = "eval --model DIR [--count N] [--runs ddim50,ddpm1000,cond] [--guidance G]"
-            + " [--nll-images K] [--seed S] [--batch B] [--report FILE]";
+            + " [--nll-images K] [--seed S] [--batch B] [--samples RUN=FILE.npy,...] [--report FILE]";
 
     /** Three epochs reached 89.1% test accuracy, short of the 90% the issue asks for. */
     private static final int CLASSIFIER_EPOCHS = 6;
@@ -65,6 +72,7 @@ public final class EvalCli {
         long seed = Long.parseLong(a.value("--seed", "0"));
         int batch = Integer.parseInt(a.value("--batch", "128"));
         Path reportFile = Path.of(a.value("--report", "target/eval-" + modelDir.getFileName() + ".txt"));
+        Map<String, Path> samples = samplesFiles(a.value("--samples", ""), runs);
 
         TrainingSet train = TrainingSet.fashionMnist(FashionMnist.DEFAULT_DIR);
         TrainingSet test = TrainingSet.of(FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST),
@@ -83,39 +91,54 @@ public final class EvalCli {
                 (double) quality.get("classifierTestAccuracy"), count, floor);
         Map<String, Object> runResults = new LinkedHashMap<>();
         for (String run : runs) {
-            runResults.put(run, eval.run(run.trim(), count, guidance, seed, floor));
+            runResults.put(run, eval.run(run.trim(), count, guidance, seed, floor, samples.get(run.trim())));
         }
         quality.put("runs", runResults);
         if (nllImages > 0) {
             quality.put("nll", eval.nll(subset(test.images(), nllImages, seed), seed));
         }
         if (Files.exists(modelDir.resolve(ModelCard.FILE_NAME))) {
-            ModelCard.read(modelDir).withQuality(quality).write(modelDir);
+            ModelCard card = ModelCard.read(modelDir);
+            card.withQuality(merged(card.quality(), quality)).write(modelDir);
         }
         Files.createDirectories(reportFile.toAbsolutePath().getParent());
         Files.write(reportFile, eval.report);
         System.out.println("report: " + reportFile);
     }
 
-    private Map<String, Object> run(String name, int count, double guidance, long seed, double floor) {
+    /**
+     * Samples run {@code name} here, or reads it from {@code samplesFile} when one is given, and judges it.
+     *
+     * @param samplesFile the {@code samples.npy} of an unconditional farm job, or null
+     */
+    private Map<String, Object> run(String name, int count, double guidance, long seed, double floor, Path samplesFile)
+            throws IOException {
         boolean conditional = name.equals("cond");
         Sampler sampler = name.startsWith("ddpm") ? Sampler.DDPM : Sampler.DDIM;
         int steps = conditional ? 50 : Integer.parseInt(name.replaceAll("\\D", ""));
-        Scheduler scheduler = Scheduler.create(model.process(), sampler, steps, VarianceType.BETA, 0);
-        BatchSampler batchSampler = new BatchSampler(model.denoiser());
-        List<SampleState> states = new ArrayList<>(count);
         int classes = model.denoiser().numClasses();
-        for (int i = 0; i < count; i++) {
-            states.add(SampleState.start(name, i, seed, scheduler, conditional ? i % classes : Denoiser.NO_CLASS,
-                    conditional ? guidance : 1, batchSampler.dims()));
+        int[] requested = new int[count];
+        Arrays.setAll(requested, i -> conditional ? i % classes : Denoiser.NO_CLASS);
+        float[][] images;
+        double seconds = Double.NaN;
+        if (samplesFile != null) {
+            images = readSamples(samplesFile, count, model.denoiser().imageShape());
+        } else {
+            Scheduler scheduler = Scheduler.create(model.process(), sampler, steps, VarianceType.BETA, 0);
+            BatchSampler batchSampler = new BatchSampler(model.denoiser());
+            List<SampleState> states = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                states.add(SampleState.start(name, i, seed, scheduler, requested[i], conditional ? guidance : 1,
+                        batchSampler.dims()));
+            }
+            System.err.printf("%s: %d samples, %s %d steps%n", name, count, sampler.wireName(), steps);
+            ProgressBar progress = new ProgressBar((long) count * steps, "sample-steps", System.err);
+            long start = System.nanoTime();
+            images = batchSampler.run(states, batch, r -> progress.step()).stream()
+                    .map(s -> quantize(s.x())).toArray(float[][]::new);
+            seconds = (System.nanoTime() - start) / 1e9;
+            progress.finish();
         }
-        System.err.printf("%s: %d samples, %s %d steps%n", name, count, sampler.wireName(), steps);
-        ProgressBar progress = new ProgressBar((long) count * steps, "sample-steps", System.err);
-        long start = System.nanoTime();
-        float[][] images = batchSampler.run(states, batch, r -> progress.step()).stream()
-                .map(s -> quantize(s.x())).toArray(float[][]::new);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        progress.finish();
 
         INDArray probabilities = classifier.probabilities(Classifier.toInput(images));
         int[] histogram = new int[classes];
@@ -123,7 +146,7 @@ public final class EvalCli {
         for (int i = 0; i < count; i++) {
             int predicted = probabilities.getRow(i).argMax().getInt(0);
             histogram[predicted]++;
-            if (predicted == states.get(i).classLabel()) {
+            if (predicted == requested[i]) {
                 agree++;
             }
         }
@@ -139,12 +162,77 @@ public final class EvalCli {
             result.put("guidance", guidance);
             result.put("agreement", round((double) agree / count));
         }
-        result.put("imagesPerSecond", round(count / seconds));
-        line("%-9s N=%d: Fréchet %.3f (%.2f× floor), class shares %s%s, %.2f images/s", name, count, distance,
+        if (samplesFile != null) {
+            result.put("samples", samplesFile.toString());
+        } else {
+            result.put("imagesPerSecond", round(count / seconds));
+        }
+        line("%-9s N=%d: Fréchet %.3f (%.2f× floor), class shares %s%s, %s", name, count, distance,
                 distance / floor, result.get("classShares"),
                 conditional ? String.format(Locale.ROOT, ", agreement %.3f at guidance %.1f", (double) agree / count, guidance)
-                        : "", count / seconds);
+                        : "", samplesFile != null ? "samples from " + samplesFile
+                        : String.format(Locale.ROOT, "%.2f images/s", count / seconds));
         return result;
+    }
+
+    /**
+     * The new measurements over a card's earlier ones: runs not measured again keep their results (the trainer's
+     * export starts every new set of weights with an empty quality, so they belong to the same weights).
+     */
+    static Map<String, Object> merged(Map<String, Object> earlier, Map<String, Object> now) {
+        Map<String, Object> out = new LinkedHashMap<>(earlier);
+        out.putAll(now);
+        if (earlier.get("runs") instanceof Map<?, ?> earlierRuns && now.get("runs") instanceof Map<?, ?> newRuns) {
+            Map<Object, Object> runs = new LinkedHashMap<>(earlierRuns);
+            runs.putAll(newRuns);
+            out.put("runs", runs);
+        }
+        return out;
+    }
+
+    /** {@code RUN=FILE,…}: unconditional runs among {@code runs} whose samples come from a file. */
+    static Map<String, Path> samplesFiles(String option, List<String> runs) {
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (String entry : option.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            String[] parts = entry.split("=", 2);
+            String run = parts[0].trim();
+            if (parts.length != 2 || parts[1].isBlank()) {
+                throw new IllegalArgumentException("--samples takes RUN=FILE.npy, not " + entry);
+            }
+            if (!runs.stream().map(String::trim).toList().contains(run)) {
+                throw new IllegalArgumentException("--samples names run " + run + ", which --runs " + runs
+                        + " does not hold");
+            }
+            if (run.equals("cond")) {
+                throw new IllegalArgumentException("--samples: the conditional run is sampled here (sample i asks for"
+                        + " class i mod the class count); give the file of an unconditional run");
+            }
+            files.put(run, Path.of(parts[1].trim()));
+        }
+        return files;
+    }
+
+    /** The {@code count} images of a job's {@code samples.npy} on the model's scale, checked against its shape. */
+    static float[][] readSamples(Path file, int count, int[] imageShape) throws IOException {
+        List<Uint8Image> images = Npy.readUint8(Files.readAllBytes(file)).images();
+        if (images.size() != count) {
+            throw new IllegalArgumentException(file + " holds " + images.size() + " samples; --count is " + count
+                    + " (the floor is measured with the same count)");
+        }
+        float[][] rows = new float[count][];
+        for (int i = 0; i < count; i++) {
+            Uint8Image image = images.get(i);
+            if (image.channels() != imageShape[0] || image.height() != imageShape[1] || image.width() != imageShape[2]) {
+                throw new IllegalArgumentException(file + ": sample " + i + " is " + image.height() + "x"
+                        + image.width() + "x" + image.channels() + ", the model makes " + imageShape[1] + "x"
+                        + imageShape[2] + "x" + imageShape[0]);
+            }
+            rows[i] = image.chw();
+        }
+        return rows;
     }
 
     private Map<String, Object> nll(float[][] images, long seed) {
@@ -186,7 +274,7 @@ public final class EvalCli {
     }
 
     /** {@code n} rows chosen without replacement by {@code seed}. */
-    private static float[][] subset(float[][] rows, int n, long seed) {
+    static float[][] subset(float[][] rows, int n, long seed) {
         int[] order = new SplittableRandom(seed).ints(0, rows.length).distinct().limit(Math.min(n, rows.length)).toArray();
         return Arrays.stream(order).mapToObj(i -> rows[i]).toArray(float[][]::new);
     }

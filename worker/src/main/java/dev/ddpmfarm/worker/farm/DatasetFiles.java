@@ -68,19 +68,8 @@ final class DatasetFiles {
 
         /** Reads a part stored by {@link #store}: its {@code samples.npy} and, when stored, {@code labels.csv}. */
         static Part read(byte[] npy, byte[] csv) throws IOException {
-            Npy.Uint8Array array = Npy.readUint8(npy);
-            int[] shape = array.shape();
-            int h = shape[1];
-            int w = shape[2];
-            int c = shape.length == 4 ? shape[3] : 1;
-            int size = h * w * c;
-            List<Uint8Image> images = new ArrayList<>(shape[0]);
-            for (int i = 0; i < shape[0]; i++) {
-                byte[] pixels = new byte[size];
-                System.arraycopy(array.data(), i * size, pixels, 0, size);
-                images.add(new Uint8Image(h, w, c, pixels));
-            }
-            return new Part(images, csv == null ? List.of() : parseCsv(new String(csv, StandardCharsets.UTF_8)));
+            return new Part(Npy.readUint8(npy).images(),
+                    csv == null ? List.of() : parseCsv(new String(csv, StandardCharsets.UTF_8)));
         }
 
         /** The files a task of a sharded job stores for the join: {@code samples.npy}, and the rows as csv. */

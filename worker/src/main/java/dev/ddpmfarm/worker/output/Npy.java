@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -38,6 +39,23 @@ public final class Npy {
         /** The {@code .npy} file of this array. */
         public byte[] encode() {
             return Npy.encode("|u1", shape, data);
+        }
+
+        /** The images of an {@code [N, H, W]} or {@code [N, H, W, C]} array: the inverse of {@link Npy#images}. */
+        public List<Uint8Image> images() {
+            if (shape.length != 3 && shape.length != 4) {
+                throw new IllegalArgumentException("images need the shape [N, H, W] or [N, H, W, C], not "
+                        + Arrays.toString(shape));
+            }
+            int h = shape[1];
+            int w = shape[2];
+            int c = shape.length == 4 ? shape[3] : 1;
+            int size = h * w * c;
+            List<Uint8Image> images = new ArrayList<>(shape[0]);
+            for (int i = 0; i < shape[0]; i++) {
+                images.add(new Uint8Image(h, w, c, Arrays.copyOfRange(data, i * size, (i + 1) * size)));
+            }
+            return images;
         }
     }
 

@@ -40,6 +40,18 @@ public record Uint8Image(int height, int width, int channels, byte[] pixels) {
         return new Uint8Image(height, width, channels, hwc);
     }
 
+    /** The image as the model takes it: {@code [C, H, W]} floats on [-1, 1], the inverse of {@link #fromModelScale}. */
+    public float[] chw() {
+        float[] out = new float[channels * height * width];
+        int plane = height * width;
+        for (int p = 0; p < plane; p++) {
+            for (int c = 0; c < channels; c++) {
+                out[c * plane + p] = toModelScale(pixels[p * channels + c] & 0xff);
+            }
+        }
+        return out;
+    }
+
     /** Pixel value p (0 … 255) on the model's [-1, 1] scale: p / 127.5 − 1, the inverse of {@link #toUint8}. */
     public static float toModelScale(int p) {
         return p / 127.5f - 1f;

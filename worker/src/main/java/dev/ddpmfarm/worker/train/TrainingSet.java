@@ -98,7 +98,7 @@ public record TrainingSet(float[][] images, int[] labels, int[] shape, List<Stri
                     throw new IllegalArgumentException(file + " is " + java.util.Arrays.toString(s) + " (C, H, W), the"
                             + " images before it " + java.util.Arrays.toString(shape) + ": resize them to one size first");
                 }
-                images.add(chw(image));
+                images.add(image.chw());
                 labels.add(c);
             }
         }
@@ -107,22 +107,6 @@ public record TrainingSet(float[][] images, int[] labels, int[] shape, List<Stri
         }
         return new TrainingSet(images.toArray(float[][]::new), labels.stream().mapToInt(Integer::intValue).toArray(),
                 shape, classDirs.stream().map(p -> p.getFileName().toString()).toList());
-    }
-
-    /** Interleaved H, W, C bytes → C, H, W floats on [-1, 1]. */
-    private static float[] chw(Uint8Image image) {
-        int h = image.height();
-        int w = image.width();
-        int c = image.channels();
-        float[] out = new float[c * h * w];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                for (int k = 0; k < c; k++) {
-                    out[(k * h + y) * w + x] = Uint8Image.toModelScale(image.pixels()[(y * w + x) * c + k] & 0xff);
-                }
-            }
-        }
-        return out;
     }
 
     private static Optional<Path> find(Path dir, String marker) throws IOException {

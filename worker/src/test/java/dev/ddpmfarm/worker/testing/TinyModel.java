@@ -25,7 +25,12 @@ public final class TinyModel {
 
     /** Writes the model into {@code modelsDir/tiny} and returns that directory. */
     public static Path write(Path modelsDir) {
-        UNetConfig config = new UNetConfig(1, SIZE, 8, new int[] {1, 2}, 1, new int[] {4}, 4, CLASSES);
+        return write(modelsDir, SIZE);
+    }
+
+    /** The same network for {@code size}×{@code size} images (28: Fashion-MNIST's, for the evaluation's classifier). */
+    public static Path write(Path modelsDir, int size) {
+        UNetConfig config = new UNetConfig(1, size, 8, new int[] {1, 2}, 1, new int[] {4}, 4, CLASSES);
         UNetModel model = UNetModel.initial(config, 1000, 11);
         Path dir = modelsDir.resolve(NAME);
         List<String> classNames = IntStream.range(0, CLASSES).mapToObj(c -> "class-" + c).toList();
