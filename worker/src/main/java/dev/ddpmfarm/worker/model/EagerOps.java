@@ -46,6 +46,13 @@ final class EagerOps implements UNet.Ops<INDArray> {
                 SameDiffOps.GROUP_NORM_EPS, null, true);
     }
 
+    /** The time embedding added inside the GroupNorm + SiLU pass (one pass over the activations fewer). */
+    @Override
+    public INDArray addGroupNormSilu(INDArray x, INDArray v, String name, int groups, int channels, int res) {
+        return Kernels.groupNorm(x, v.ravel().toFloatVector(), param(name + ".g").data().asFloat(),
+                param(name + ".b").data().asFloat(), groups, SameDiffOps.GROUP_NORM_EPS, null, true);
+    }
+
     @Override
     public INDArray silu(INDArray x) {
         return Kernels.silu(x);

@@ -52,6 +52,16 @@ final class Kernels {
      */
     static INDArray groupNorm(INDArray input, float[] gamma, float[] beta, int groups, double eps, GroupStats stats,
                               boolean silu) {
+        return groupNorm(input, null, gamma, beta, groups, eps, stats, silu);
+    }
+
+    /**
+     * GroupNorm (and SiLU) of x + s, where {@code shift} s {@code [N, C]} (or null for none) is broadcast over the
+     * positions: the time embedding a residual block adds before its second norm, added here to the group's local
+     * copy instead of in a pass of its own over the activations. The sum is the same float addition either way.
+     */
+    static INDArray groupNorm(INDArray input, float[] shift, float[] gamma, float[] beta, int groups, double eps,
+                              GroupStats stats, boolean silu) {
         INDArray x = contiguous(input);
         int n = (int) x.size(0);
         int c = (int) x.size(1);
@@ -64,9 +74,14 @@ final class Kernels {
         parallel(n * groups, perGroup).forEach(ng -> {
             float[] v = new float[perGroup];
             in.get(ng * perGroup, v);
+            int firstChannel = (ng % groups) * cpg;
+            if (shift != null) {
+                for (int j = 0; j < cpg; j++) {
+                    affine(v, j * plane, (j + 1) * plane, 1f, shift[(ng / groups) * c + firstChannel + j]);
+                }
+            }
             float mean = sum(v, 0, perGroup) / perGroup;
             float rstd = (float) (1.0 / Math.sqrt(squaredDeviations(v, mean) / perGroup + eps));
-            int firstChannel = (ng % groups) * cpg;
             for (int j = 0; j < cpg; j++) {
                 float a = rstd * gamma[firstChannel + j];
                 affine(v, j * plane, (j + 1) * plane, a, beta[firstChannel + j] - mean * a);

@@ -30,6 +30,11 @@ public final class UNet {
             return silu(groupNorm(x, name, groups, channels, res));
         }
 
+        /** groupNormSilu(x + v), v {@code [N, C]} broadcast over H and W, which a backend may compute in one pass. */
+        default T addGroupNormSilu(T x, T v, String name, int groups, int channels, int res) {
+            return groupNormSilu(addPerChannel(x, v, channels), name, groups, channels, res);
+        }
+
         /** x {@code [N, in]} · {@code name.w [in, out]} + {@code name.b [out]}. */
         T dense(T x, String name, int in, int out);
 
@@ -114,8 +119,9 @@ public final class UNet {
     /** Residual block: GroupNorm, SiLU, conv; plus the projected time embedding; GroupNorm, SiLU, conv; skip. */
     private static <T> T resBlock(UNetConfig cfg, Ops<T> ops, T x, T embAct, String name, int in, int out, int res) {
         T h = ops.conv(ops.groupNormSilu(x, name + ".norm1", cfg.groups(), in, res), name + ".conv1", in, out, 3, 1);
-        h = ops.addPerChannel(h, ops.dense(embAct, name + ".temb", cfg.timeEmbeddingChannels(), out), out);
-        h = ops.conv(ops.groupNormSilu(h, name + ".norm2", cfg.groups(), out, res), name + ".conv2", out, out, 3, 1);
+        T emb = ops.dense(embAct, name + ".temb", cfg.timeEmbeddingChannels(), out);
+        h = ops.conv(ops.addGroupNormSilu(h, emb, name + ".norm2", cfg.groups(), out, res), name + ".conv2", out, out,
+                3, 1);
         T skip = in == out ? x : ops.conv(x, name + ".skip", in, out, 1, 1);
         return ops.add(skip, h);
     }
