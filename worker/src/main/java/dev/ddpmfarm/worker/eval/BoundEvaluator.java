@@ -81,8 +81,8 @@ public final class BoundEvaluator {
     public final class Run {
         private final float[][] x0;
         private final long seed;
-        private final int batch;
         private final int steps = model.timesteps();
+        private int batch;
         private State state;
 
         /**
@@ -93,27 +93,38 @@ public final class BoundEvaluator {
          * @param prior        Σ L_T over finished and current-batch images
          * @param terms        Σ over images of the term at each timestep
          * @param squaredError Σ over images of the mean squared error of x̂_0 at each timestep, [0, 255] scale
+         * @param batch        images per forward pass: the batch in progress has summed its timesteps above nextT
+         *                     for exactly these images, so a resumed run keeps it (null in states saved before it
+         *                     was recorded: the resuming run's own)
          */
-        public record State(int nextImage, int nextT, double prior, double[] terms, double[] squaredError) {
+        public record State(int nextImage, int nextT, double prior, double[] terms, double[] squaredError,
+                            Integer batch) {
         }
 
         private Run(float[][] x0, long seed, int batch) {
             this.x0 = x0;
             this.seed = seed;
             this.batch = batch;
-            this.state = new State(0, steps - 1, 0, new double[steps], new double[steps]);
+            this.state = new State(0, steps - 1, 0, new double[steps], new double[steps], batch);
         }
 
         public State state() {
             return state;
         }
 
-        /** Continues from a saved state of the same images, seed and batch size. */
+        /**
+         * Continues from a saved state of the same images and seed, with the saved batch size whatever this run was
+         * given: a worker configured with another {@code FARM_WORKER_MAX_BATCH} may take the job over.
+         */
         public void resume(State saved) {
             if (saved.terms().length != steps || saved.nextImage() > x0.length) {
                 throw new IllegalArgumentException("the saved state belongs to another evaluation");
             }
-            state = saved;
+            if (saved.batch() != null) {
+                batch = saved.batch();
+            }
+            state = new State(saved.nextImage(), saved.nextT(), saved.prior(), saved.terms(), saved.squaredError(),
+                    batch);
         }
 
         public boolean done() {
@@ -170,8 +181,8 @@ public final class BoundEvaluator {
                 double rmse = rmse255(x0[from + i], predX0);
                 squaredError[t] += rmse * rmse;
             }
-            state = t == 0 ? new State(from + rows, steps - 1, prior, terms, squaredError)
-                    : new State(from, t - 1, prior, terms, squaredError);
+            state = t == 0 ? new State(from + rows, steps - 1, prior, terms, squaredError, batch)
+                    : new State(from, t - 1, prior, terms, squaredError, batch);
             return t;
         }
 

@@ -1,12 +1,15 @@
 package dev.ddpmfarm.worker.eval;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ddpmfarm.common.diffusion.BetaSchedule;
 import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
 import dev.ddpmfarm.common.diffusion.Likelihood;
 import dev.ddpmfarm.common.diffusion.VarianceType;
+import dev.ddpmfarm.common.wire.Wire;
 import dev.ddpmfarm.worker.sampling.AnalyticDenoiser;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.DisplayName;
@@ -43,6 +46,42 @@ class BoundEvaluatorTest {
             assertTrue(r.rmse255()[1] < r.rmse255()[100] && r.rmse255()[100] < r.rmse255()[199],
                     "distortion grows with t");
         }
+    }
+
+    @Test
+    @DisplayName("a run resumed from its saved state by a run of another batch size sums exactly what one run does")
+    void resumesWithTheSavedBatch() {
+        GaussianDiffusion process = GaussianDiffusion.of(BetaSchedule.LINEAR, 50);
+        AnalyticDenoiser denoiser = AnalyticDenoiser.gaussian(process, new int[] {1, 2, 2}, filled(4, MEAN), STD);
+        BoundEvaluator evaluator = new BoundEvaluator(denoiser, process, VarianceType.BETA);
+        float[][] x0 = new float[7][4];
+        SplittableRandom random = new SplittableRandom(3);
+        for (float[] row : x0) {
+            for (int i = 0; i < row.length; i++) {
+                row[i] = (float) (MEAN + STD * random.nextGaussian());
+            }
+        }
+        BoundEvaluator.Result whole = evaluator.evaluate(x0, 4, 3, t -> { });
+
+        BoundEvaluator.Run first = evaluator.start(x0, 4, 3);
+        for (int i = 0; i < 70; i++) {
+            first.step();
+        }
+        BoundEvaluator.Run.State saved = Wire.fromBytes(Wire.toBytes(first.state()), BoundEvaluator.Run.State.class);
+        assertEquals(29, saved.nextT(), "stopped inside the second batch");
+        BoundEvaluator.Run resumed = evaluator.start(x0, 4, 5);
+        resumed.resume(saved);
+        assertEquals(70, resumed.passesDone());
+        while (!resumed.done()) {
+            resumed.step();
+        }
+        assertArrayEquals(whole.termBitsPerDim(), resumed.result().termBitsPerDim());
+        assertArrayEquals(whole.rmse255(), resumed.result().rmse255());
+        assertEquals(whole.priorBitsPerDim(), resumed.result().priorBitsPerDim());
+
+        BoundEvaluator.Run.State older = Wire.fromJson("{\"nextImage\":3,\"nextT\":29,\"prior\":0.5,"
+                + "\"terms\":[],\"squaredError\":[]}", BoundEvaluator.Run.State.class);
+        assertNull(older.batch(), "a state saved before the batch was recorded");
     }
 
     /** E KL(q(x_{t-1}|x_t,x_0) ‖ N(μ̃(x_t, E[x_0|x_t]), σ²_t)) per dimension, in bits: coef1²·Var(x_0|x_t) sets the mean part. */
