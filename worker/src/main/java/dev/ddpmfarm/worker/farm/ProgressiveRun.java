@@ -25,8 +25,8 @@ import org.apache.kafka.common.TopicPartition;
  * from q(x_t | x_0), the model's x̂_0 from x_t, and {@code samplesPerTimestep} reconstructions x_0 ~ p_θ(x_0 | x_t):
  * the DDPM reverse process (σ² = β, all T steps) started at x_t. The reconstructions run in a continuous batch of
  * their own, one forward pass per step; x̂_0 is the clipped prediction of the first reverse step from x_t, the same
- * forward pass. Noise is keyed by (seed, key, t) with a key per (image, t, reconstruction), so the job is
- * reproducible; it restarts from the beginning when redelivered.
+ * forward pass. Noise is keyed by (seed, key, t) with a key for x_t and one per reconstruction for every (image, t)
+ * ({@link #noiseKey}), so the job is reproducible; it restarts from the beginning when redelivered.
  */
 final class ProgressiveRun extends ImageRun {
     /** Where a reconstruction belongs: input image, position in the timestep list, reconstruction number. */
@@ -73,16 +73,26 @@ final class ProgressiveRun extends ImageRun {
                     }
                     continue;
                 }
-                long key = ((long) i * nt + j) * perT;
-                xt[i][j] = process.qSample(x0[i], t - 1, KeyedNoise.gaussian(seed, key, t - 1, sampler.dims()));
+                xt[i][j] = process.qSample(x0[i], t - 1,
+                        KeyedNoise.gaussian(seed, noiseKey(i, j, nt, perT, 0), t - 1, sampler.dims()));
                 for (int k = 0; k < perT; k++) {
-                    batch.add(new Slot(i, j, k), new SampleState(task().jobId(), key + k, seed, ddpm, Denoiser.NO_CLASS,
-                            1, process.timesteps() - t, xt[i][j].clone()), 0);
+                    batch.add(new Slot(i, j, k), new SampleState(task().jobId(), noiseKey(i, j, nt, perT, k + 1), seed,
+                            ddpm, Denoiser.NO_CLASS, 1, process.timesteps() - t, xt[i][j].clone()), 0);
                     total += request.samplesPerTimestep() == 0 ? 1 : t;
                 }
             }
         }
         this.work = total;
+    }
+
+    /**
+     * The noise key of image {@code i} at entry {@code j} of {@code nt} listed timesteps: {@code use} 0 draws x_t from
+     * q(x_t | x_0), 1 … perT the reconstructions. Each use has its own key: the first reverse step from x_t draws its
+     * noise at the same timestep as x_t's forward noise, so a shared key would reuse that ε (and x_{t−1} would not be a
+     * draw from p_θ(x_{t−1} | x_t)).
+     */
+    static long noiseKey(int i, int j, int nt, int perT, int use) {
+        return ((long) i * nt + j) * (perT + 1) + use;
     }
 
     @Override
