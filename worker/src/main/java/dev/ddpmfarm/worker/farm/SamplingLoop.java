@@ -476,7 +476,7 @@ final class SamplingLoop implements Runnable {
             try {
                 String manifest = st.manifest().join();
                 send(ResultEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), manifest), true);
-                store.deleteCheckpoint(task);
+                deleteCheckpoint(task);
                 offsets.finished(st.partition(), st.offset());
                 stats.tasksDone.incrementAndGet();
                 LOG.info("job {} shard {}: results stored in {} ms", task.jobId(), task.shard(),
@@ -486,6 +486,19 @@ final class SamplingLoop implements Runnable {
             } catch (RuntimeException e) {
                 fail(task, st.partition(), st.offset(), e);
             }
+        }
+    }
+
+    /**
+     * Removes the checkpoint of a task that is finished or cancelled. Only tidying: a redelivery finds the stored
+     * results or the cancellation before it would look at a checkpoint, so a failure here must not fail the task.
+     */
+    private void deleteCheckpoint(Task task) {
+        try {
+            store.deleteCheckpoint(task);
+        } catch (RuntimeException e) {
+            LOG.warn("job {} shard {}: its checkpoint could not be deleted ({})", task.jobId(), task.shard(),
+                    e.toString());
         }
     }
 
@@ -520,11 +533,7 @@ final class SamplingLoop implements Runnable {
         for (ImageRun run : List.copyOf(imageRuns)) {
             if (cancelled.contains(run.task().jobId())) {
                 imageRuns.remove(run);
-                try {
-                    store.deleteCheckpoint(run.task());
-                } catch (RuntimeException e) {
-                    LOG.warn("job {}: cannot delete its checkpoint: {}", run.task().jobId(), e.toString());
-                }
+                deleteCheckpoint(run.task());
                 offsets.finished(run.partition(), run.offset());
                 LOG.info("job {}: cancelled", run.task().jobId());
             }
