@@ -559,16 +559,24 @@ final class SamplingLoop implements Runnable {
     /** A task failed: re-published for a later attempt, or given up when it has had its deliveries. */
     private void fail(Task task, TopicPartition partition, long offset, Exception e) {
         String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        if (task.attempt() >= maxAttempts) {
-            giveUp(task, partition, offset, "failed " + task.attempt() + " times; last error: " + reason);
-            return;
+        try {
+            if (task.attempt() >= maxAttempts) {
+                giveUp(task, partition, offset, "failed " + task.attempt() + " times; last error: " + reason);
+                return;
+            }
+            LOG.warn("job {} shard {}: attempt {} of {} failed ({}); retrying", task.jobId(), task.shard(),
+                    task.attempt(), maxAttempts, reason);
+            await(producer.send(new ProducerRecord<>(Topics.JOBS, partition.partition(), task.jobId(),
+                    Wire.toBytes(task.nextAttempt()))));
+            stats.retried.incrementAndGet();
+            offsets.finished(partition, offset);
+        } catch (RuntimeException unreported) {
+            // the broker did not take the retry, the dead letter or the error event: the offset stays open and the
+            // same attempt runs here again later, so the task is neither lost nor stuck until a restart
+            LOG.warn("job {} shard {}: cannot report the failure ({}); running the attempt here again later",
+                    task.jobId(), task.shard(), unreported.toString());
+            delayed.add(new Delayed(task, partition, offset, System.nanoTime() + backoffNanos(task.attempt() + 1)));
         }
-        LOG.warn("job {} shard {}: attempt {} of {} failed ({}); retrying", task.jobId(), task.shard(),
-                task.attempt(), maxAttempts, reason);
-        await(producer.send(new ProducerRecord<>(Topics.JOBS, partition.partition(), task.jobId(),
-                Wire.toBytes(task.nextAttempt()))));
-        stats.retried.incrementAndGet();
-        offsets.finished(partition, offset);
     }
 
     /** Dead-letters a task and fails its job with {@code reason}. */
