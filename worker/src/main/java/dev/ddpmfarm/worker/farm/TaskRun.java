@@ -49,13 +49,15 @@ final class TaskRun {
     final Reporting reporting = new Reporting();
 
     private TaskRun(Task task, TopicPartition partition, long offset, Scheduler scheduler, SampleState[] states,
-                    int[] draws) {
+                    int[] draws, int unconfident) {
         this.task = task;
         this.partition = partition;
         this.offset = offset;
         this.scheduler = scheduler;
         this.states = states;
         this.draws = draws;
+        this.redrawn = Arrays.stream(draws).sum();
+        this.unconfident = unconfident;
         this.previewCount = Math.min(PREVIEW, states.length);
         for (SampleState s : states) {
             stepsTaken += s.position();
@@ -88,7 +90,7 @@ final class TaskRun {
                     checkpoint.positions()[i], Arrays.copyOfRange(checkpoint.x(), i * dims, (i + 1) * dims))
                     : SampleState.start(task.jobId(), index, seed, scheduler, label, r.guidance(), dims);
         }
-        return new TaskRun(task, partition, offset, scheduler, states, draws);
+        return new TaskRun(task, partition, offset, scheduler, states, draws, resume ? checkpoint.unconfident() : 0);
     }
 
     Task task() {
