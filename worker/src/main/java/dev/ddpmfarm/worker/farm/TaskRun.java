@@ -170,9 +170,10 @@ final class TaskRun {
         }
         Frame frame = gathering.computeIfAbsent(step, k ->
                 new Frame(k, timestepAfter(k), new float[previewCount][], new float[previewCount][]));
+        // a preview sample drawn again for minConfidence passes the same steps again: it replaces its row
+        int rows = frame.xt()[i] == null ? gathered.merge(step, 1, Integer::sum) : gathered.get(step);
         frame.xt()[i] = next.x();
         frame.x0()[i] = result.predXStart();
-        int rows = gathered.merge(step, 1, Integer::sum);
         if (rows < previewCount) {
             return null;
         }

@@ -1,0 +1,53 @@
+package dev.ddpmfarm.worker.farm;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.ddpmfarm.common.diffusion.BetaSchedule;
+import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
+import dev.ddpmfarm.common.diffusion.Sampler;
+import dev.ddpmfarm.common.diffusion.VarianceType;
+import dev.ddpmfarm.common.wire.GenerateRequest;
+import dev.ddpmfarm.common.wire.JobIds;
+import dev.ddpmfarm.common.wire.OutputFormat;
+import dev.ddpmfarm.common.wire.Task;
+import dev.ddpmfarm.common.wire.WireMessage;
+import dev.ddpmfarm.worker.sampling.SampleState;
+import dev.ddpmfarm.worker.sampling.StepResult;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class TaskRunTest {
+
+    private static StepResult stepped(SampleState s) {
+        return new StepResult(new SampleState(s.job(), s.index(), s.seed(), s.scheduler(), s.classLabel(), s.guidance(),
+                s.position() + 1, s.x()), 0, s.x());
+    }
+
+    @Test
+    @DisplayName("a preview sample drawn again for minConfidence replaces its row of a frame, never completes it alone")
+    void redrawnPreviewSampleKeepsFramesWhole() {
+        GenerateRequest request = new GenerateRequest("tiny", 2, Sampler.DDIM, 2, 0.0, VarianceType.BETA, 1L, 2, 1.0,
+                1, List.of(OutputFormat.NPY), 5, null, null, 0.9);
+        Task task = new Task(WireMessage.SCHEMA_VERSION, JobIds.next(Instant.now(), new Random(2)), "acme", 0, 1, 0, 2,
+                request, 1, Instant.now());
+        TaskRun run = TaskRun.start(task, null, 0, GaussianDiffusion.of(BetaSchedule.LINEAR, 1000), 4, null);
+        SampleState first = run.states().get(0);
+        SampleState second = run.states().get(1);
+
+        StepResult step1 = stepped(first);
+        assertNull(run.record(step1), "frame 1 waits for sample 1");
+        StepResult done = stepped(step1.sample());
+        assertNull(run.record(done));
+        SampleState again = run.redraw(run.takeToVet().get(0));
+        assertNotNull(again, "drawn again");
+        assertNull(run.record(stepped(again)), "sample 0 passing step 1 again does not complete frame 1");
+        TaskRun.Frame frame = run.record(stepped(second));
+        assertNotNull(frame, "sample 1 completes frame 1");
+        Arrays.stream(frame.xt()).forEach(row -> assertNotNull(row, "a row of the frame is missing"));
+    }
+}
