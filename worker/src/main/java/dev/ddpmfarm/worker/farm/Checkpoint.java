@@ -17,11 +17,11 @@ import java.util.stream.Collectors;
  * taken), its draw (how often {@code minConfidence} started it again), how many samples were kept below the
  * confidence, and which task it belongs to.
  *
- * @param jobId     the job
- * @param shard     the task
- * @param start     the task's first sample index
- * @param steps     reverse steps per sample
- * @param positions steps taken by each sample of the task, in index order
+ * @param jobId       the job
+ * @param shard       the task
+ * @param start       the task's first sample index
+ * @param steps       reverse steps per sample
+ * @param positions   steps taken by each sample of the task, in index order
  * @param draws       each sample's draw, 0 unless it was drawn again
  * @param unconfident finished samples kept below {@code minConfidence} after their last draw
  * @param x           each sample's x after those steps, {@code n · dims} values
