@@ -5,19 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.ddpmfarm.common.diffusion.BetaSchedule;
 import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
-import dev.ddpmfarm.common.diffusion.Sampler;
-import dev.ddpmfarm.common.diffusion.VarianceType;
-import dev.ddpmfarm.common.wire.GenerateRequest;
-import dev.ddpmfarm.common.wire.JobIds;
-import dev.ddpmfarm.common.wire.OutputFormat;
 import dev.ddpmfarm.common.wire.Task;
-import dev.ddpmfarm.common.wire.WireMessage;
 import dev.ddpmfarm.worker.model.Safetensors;
+import dev.ddpmfarm.worker.testing.Tasks;
 import java.io.IOException;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -27,10 +19,7 @@ class CheckpointTest {
     @Test
     @DisplayName("a checkpoint keeps the draws and the samples kept below minConfidence, so a resumed task counts them")
     void keepsTheRedrawCounts() throws IOException {
-        GenerateRequest request = new GenerateRequest("tiny", 3, Sampler.DDIM, 5, 0.0, VarianceType.BETA, 1L, 2,
-                1.0, 0, List.of(OutputFormat.NPY), 5, null, null, 0.9);
-        Task task = new Task(WireMessage.SCHEMA_VERSION, JobIds.next(Instant.now(), new Random(1)), "acme", 0, 1, 0, 3,
-                request, 1, Instant.now());
+        Task task = Tasks.minConfidence(3, 5, 0);
         Checkpoint saved = new Checkpoint(task.jobId(), 0, 0, 5, new int[] {5, 2, 0}, new int[] {0, 3, 8}, 1,
                 new float[12]);
         Checkpoint read = Checkpoint.decode(saved.encode(SHAPE), "state");

@@ -5,19 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.ddpmfarm.common.diffusion.BetaSchedule;
 import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
-import dev.ddpmfarm.common.diffusion.Sampler;
-import dev.ddpmfarm.common.diffusion.VarianceType;
-import dev.ddpmfarm.common.wire.GenerateRequest;
-import dev.ddpmfarm.common.wire.JobIds;
-import dev.ddpmfarm.common.wire.OutputFormat;
-import dev.ddpmfarm.common.wire.Task;
-import dev.ddpmfarm.common.wire.WireMessage;
 import dev.ddpmfarm.worker.sampling.SampleState;
 import dev.ddpmfarm.worker.sampling.StepResult;
-import java.time.Instant;
+import dev.ddpmfarm.worker.testing.Tasks;
 import java.util.Arrays;
-import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -31,11 +22,7 @@ class TaskRunTest {
     @Test
     @DisplayName("a preview sample drawn again for minConfidence replaces its row of a frame, never completes it alone")
     void redrawnPreviewSampleKeepsFramesWhole() {
-        GenerateRequest request = new GenerateRequest("tiny", 2, Sampler.DDIM, 2, 0.0, VarianceType.BETA, 1L, 2, 1.0,
-                1, List.of(OutputFormat.NPY), 5, null, null, 0.9);
-        Task task = new Task(WireMessage.SCHEMA_VERSION, JobIds.next(Instant.now(), new Random(2)), "acme", 0, 1, 0, 2,
-                request, 1, Instant.now());
-        TaskRun run = TaskRun.start(task, null, 0, GaussianDiffusion.of(BetaSchedule.LINEAR, 1000), 4, null);
+        TaskRun run = TaskRun.start(Tasks.minConfidence(2, 2, 1), null, 0, GaussianDiffusion.of(BetaSchedule.LINEAR, 1000), 4, null);
         SampleState first = run.states().get(0);
         SampleState second = run.states().get(1);
 

@@ -1,5 +1,6 @@
 package dev.ddpmfarm.worker.farm;
 
+import static dev.ddpmfarm.worker.testing.Tasks.TENANT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -23,7 +24,6 @@ import dev.ddpmfarm.common.wire.GenerateRequest;
 import dev.ddpmfarm.common.wire.InputSpec;
 import dev.ddpmfarm.common.wire.JobEvent;
 import dev.ddpmfarm.common.wire.JobIds;
-import dev.ddpmfarm.common.wire.JobRequest;
 import dev.ddpmfarm.common.wire.Manifest;
 import dev.ddpmfarm.common.wire.ObjectKeys;
 import dev.ddpmfarm.common.wire.OutputFormat;
@@ -48,6 +48,7 @@ import dev.ddpmfarm.worker.output.Uint8Image;
 import dev.ddpmfarm.worker.sampling.BatchSampler;
 import dev.ddpmfarm.worker.sampling.SampleState;
 import dev.ddpmfarm.worker.sampling.StepListener;
+import dev.ddpmfarm.worker.testing.Tasks;
 import dev.ddpmfarm.worker.testing.TinyModel;
 import io.vertx.core.Vertx;
 import java.io.ByteArrayInputStream;
@@ -81,7 +82,6 @@ import org.junit.jupiter.api.Test;
 /** The worker against a real broker, with the in-memory object store and a tiny random-weight model. */
 class WorkerTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static final String TENANT = "acme";
     private static final Random RANDOM = new Random(3);
 
     private static EmbeddedKafka kafka;
@@ -120,16 +120,6 @@ class WorkerTest {
         return new GenerateRequest(TinyModel.NAME, count, Sampler.DDPM, steps, 0.0, VarianceType.BETA, 42L, label,
                 label == null ? 1.0 : 2.0, checkpointEvery,
                 List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5, null, null, null);
-    }
-
-    private static List<Task> tasks(String jobId, GenerateRequest request, int shards) {
-        List<Task> tasks = new ArrayList<>();
-        int n = request.count();
-        for (int s = 0; s < shards; s++) {
-            tasks.add(new Task(WireMessage.SCHEMA_VERSION, jobId, TENANT, s, shards, s * n / shards,
-                    (s + 1) * n / shards, request, 1, Instant.now()));
-        }
-        return tasks;
     }
 
     private static void submit(Task task) throws Exception {
@@ -187,7 +177,7 @@ class WorkerTest {
     void shardedJob() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest r = request(6, 10, 5, 3);
-        for (Task t : tasks(job, r, 2)) {
+        for (Task t : Tasks.shards(job, r, 2)) {
             submit(t);
         }
         List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 2);
@@ -232,7 +222,7 @@ class WorkerTest {
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest r = new GenerateRequest(TinyModel.NAME, 3, Sampler.DDIM, 4, 0.0, VarianceType.BETA, 5L, 6, 1.0,
                 0, List.of(OutputFormat.IDX, OutputFormat.LABELS), 5, null, null, null);
-        submit(tasks(job, r, 1).get(0));
+        submit(Tasks.whole(job, r));
         read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
 
         IdxArray images = IdxArray.read(new ByteArrayInputStream(object(job, "images-idx3-ubyte")), "images");
@@ -252,7 +242,7 @@ class WorkerTest {
         GenerateRequest r = new GenerateRequest(TinyModel.NAME, null, Sampler.DDIM, 3, 0.0, VarianceType.BETA, 9L,
                 null, 2.0, 0, List.of(OutputFormat.NPY, OutputFormat.GRID, OutputFormat.IDX, OutputFormat.LABELS,
                 OutputFormat.IMAGEFOLDER), 5, null, new TreeMap<>(Map.of(2, 2, 5, 3)), null);
-        for (Task t : tasks(job, r, 3)) {
+        for (Task t : Tasks.shards(job, r, 3)) {
             submit(t);
         }
         read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 3);
@@ -286,7 +276,7 @@ class WorkerTest {
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest r = new GenerateRequest(TinyModel.NAME, 2, Sampler.DDIM, 2, 0.0, VarianceType.BETA, 1L, 3, 1.0,
                 0, List.of(OutputFormat.NPY), 5, null, null, 0.5);
-        submit(tasks(job, r, 1).get(0));
+        submit(Tasks.whole(job, r));
         List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job, e -> e.stream().anyMatch(x ->
                 x instanceof ErrorEvent));
         String message = events.stream().filter(e -> e instanceof ErrorEvent).map(e -> ((ErrorEvent) e).message())
@@ -299,7 +289,7 @@ class WorkerTest {
     void resumesFromCheckpoint() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest r = request(3, 20, 0, null);
-        Task task = tasks(job, r, 1).get(0);
+        Task task = Tasks.whole(job, r);
         UNetModel model = UNetModel.load(modelDir);
         BatchSampler sampler = new BatchSampler(model);
         Scheduler scheduler = Scheduler.create(GaussianDiffusion.of(BetaSchedule.LINEAR, 1000), Sampler.DDPM, 20,
@@ -326,7 +316,7 @@ class WorkerTest {
     @DisplayName("a cancelled job leaves the batch: no result, its finished samples kept, its offset committed")
     void cancellation() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
-        submit(tasks(job, request(16, 1000, 100, null), 1).get(0));
+        submit(Tasks.whole(job, request(16, 1000, 100, null)));
         read(Topics.EVENTS, JobEvent.class, job, e -> e.stream().anyMatch(x -> x instanceof ProgressEvent));
         producer.send(new ProducerRecord<>(Topics.CONTROL, job, Control.cancel(job, TENANT, Instant.now()))).get();
 
@@ -353,16 +343,11 @@ class WorkerTest {
         return new InputSpec(null, null, null, images);
     }
 
-    private static Task imageTask(String job, JobRequest request) {
-        return new Task(WireMessage.SCHEMA_VERSION, job, TENANT, 0, 1, 0, request.sampleCount(), request, 1,
-                Instant.now());
-    }
-
     @Test
     @DisplayName("a rate-distortion job stores rd.json, rd.csv and rd.png: the rate grows as t falls, NLL = rate + L_0")
     void rateDistortion() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
-        submit(imageTask(job, new RateDistortionRequest(TinyModel.NAME, uploads(3),
+        submit(Tasks.whole(job, new RateDistortionRequest(TinyModel.NAME, uploads(3),
                 new TimestepSelection(false, List.of(1000, 500, 1)), 4L, 5)));
         read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
 
@@ -383,7 +368,7 @@ class WorkerTest {
     @DisplayName("a progressive job stores one grid per input (rows = t) and the RMSE of x̂_0 and of each sample")
     void progressive() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
-        submit(imageTask(job, new ProgressiveRequest(TinyModel.NAME, uploads(2), List.of(1000, 10, 0), 2, 8L, 5)));
+        submit(Tasks.whole(job, new ProgressiveRequest(TinyModel.NAME, uploads(2), List.of(1000, 10, 0), 2, 8L, 5)));
         read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
 
         Uint8Image grid = Png.decode(object(job, "progressive/000.png"));
@@ -406,7 +391,7 @@ class WorkerTest {
         byte[] png = Base64.getDecoder().decode(uploads(1).images().get(0));
         InputSpec garbage = new InputSpec(null, null, null,
                 List.of(Base64.getEncoder().encodeToString(Arrays.copyOf(png, 40))));
-        submit(imageTask(job, new RateDistortionRequest(TinyModel.NAME, garbage, TimestepSelection.ALL, 1L, 5)));
+        submit(Tasks.whole(job, new RateDistortionRequest(TinyModel.NAME, garbage, TimestepSelection.ALL, 1L, 5)));
         List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job,
                 e -> e.stream().anyMatch(x -> x instanceof ErrorEvent));
         ErrorEvent error = (ErrorEvent) events.stream().filter(e -> e instanceof ErrorEvent).findFirst().orElseThrow();
@@ -448,7 +433,7 @@ class WorkerTest {
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest missingModel = new GenerateRequest("no-such-model", 2, Sampler.DDIM, 5, 0.0,
                 VarianceType.BETA, 1L, null, 1.0, 0, List.of(OutputFormat.NPY), 5, null, null, null);
-        submit(tasks(job, missingModel, 1).get(0));
+        submit(Tasks.whole(job, missingModel));
 
         List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job,
                 e -> e.stream().anyMatch(x -> x instanceof ErrorEvent));
