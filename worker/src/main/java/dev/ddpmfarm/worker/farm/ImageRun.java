@@ -53,6 +53,9 @@ abstract class ImageRun {
 
     abstract long work();
 
+    /** The work a checkpoint had saved when this run started (0 when it started from the beginning). */
+    abstract long resumedWork();
+
     /** Input images finished. */
     abstract int imagesDone();
 

@@ -128,6 +128,12 @@ final class ProgressiveRun extends ImageRun {
         return work;
     }
 
+    /** None: a redelivered progressive job starts again (it is short). */
+    @Override
+    long resumedWork() {
+        return 0;
+    }
+
     @Override
     int imagesDone() {
         return done() ? x0.length : 0;

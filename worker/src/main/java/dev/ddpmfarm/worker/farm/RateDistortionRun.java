@@ -24,6 +24,7 @@ import org.apache.kafka.common.TopicPartition;
 final class RateDistortionRun extends ImageRun {
     private final int timesteps;
     private final BoundEvaluator.Run run;
+    private final long resumedWork;
 
     RateDistortionRun(Task task, TopicPartition partition, long offset, LoadedModel model, float[][] x0, int batch,
                       byte[] checkpoint) {
@@ -34,6 +35,7 @@ final class RateDistortionRun extends ImageRun {
         if (checkpoint != null) {
             run.resume(Wire.fromBytes(checkpoint, BoundEvaluator.Run.State.class));
         }
+        this.resumedWork = run.passesDone();
     }
 
     private RateDistortionRequest request() {
@@ -58,6 +60,11 @@ final class RateDistortionRun extends ImageRun {
     @Override
     long work() {
         return run.passes();
+    }
+
+    @Override
+    long resumedWork() {
+        return resumedWork;
     }
 
     @Override

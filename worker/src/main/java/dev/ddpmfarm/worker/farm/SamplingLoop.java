@@ -274,9 +274,9 @@ final class SamplingLoop implements Runnable {
                 ? new ProgressiveRun(task, partition, offset, model.denoiser(), model.process(), x0, maxBatch)
                 : new RateDistortionRun(task, partition, offset, model, x0, maxBatch,
                 store.imageCheckpoint(task).orElse(null));
-        if (run.workDone() > 0) {
+        if (run.resumedWork() > 0) {
             LOG.info("job {}: resuming from its checkpoint, {} of {} forward passes already done", task.jobId(),
-                    run.workDone(), run.work());
+                    run.resumedWork(), run.work());
             stats.resumed.incrementAndGet();
         }
         imageRuns.add(run);
@@ -441,8 +441,8 @@ final class SamplingLoop implements Runnable {
         }
         if (run.done()) {
             imageRuns.remove(run);
-            storing.add(new Storing(task, run.partition(), run.offset(),
-                    CompletableFuture.supplyAsync(() -> store.saveOutputs(task, run.outputs()), results), now));
+            storing.add(new Storing(task, run.partition(), run.offset(), CompletableFuture.supplyAsync(
+                    () -> store.saveOutputs(task, run.outputs(), run.resumedWork()), results), now));
         }
     }
 

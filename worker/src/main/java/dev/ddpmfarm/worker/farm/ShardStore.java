@@ -215,10 +215,10 @@ final class ShardStore {
     }
 
     /** Stores an image job's result files, {@code status.json}, then the manifest; returns the manifest's path. */
-    String saveOutputs(Task task, List<ImageRun.Output> outputs) {
+    String saveOutputs(Task task, List<ImageRun.Output> outputs, long resumedWork) {
         List<CompletableFuture<Manifest.File>> puts = outputs.stream().map(o -> CompletableFuture.supplyAsync(
                 () -> put(task, o.path(), o.data(), o.mediaType()), uploads)).toList();
-        return finish(task, "", join(puts), 0, new int[2]);
+        return finish(task, "", join(puts), resumedWork, new int[2]);
     }
 
     private String finish(Task task, String dir, List<Manifest.File> files, long resumedWork, int[] redraws) {

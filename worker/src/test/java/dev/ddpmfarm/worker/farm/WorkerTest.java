@@ -39,6 +39,7 @@ import dev.ddpmfarm.common.wire.Topics;
 import dev.ddpmfarm.common.wire.Wire;
 import dev.ddpmfarm.common.wire.WireMessage;
 import dev.ddpmfarm.embedded.EmbeddedKafka;
+import dev.ddpmfarm.worker.eval.BoundEvaluator;
 import dev.ddpmfarm.worker.model.Denoiser;
 import dev.ddpmfarm.worker.model.UNetModel;
 import dev.ddpmfarm.worker.output.Grid;
@@ -362,6 +363,32 @@ class WorkerTest {
         Manifest m = Wire.fromBytes(object(job, ObjectKeys.MANIFEST), Manifest.class);
         assertEquals(List.of("rd.csv", "rd.json", "rd.png", "status.json"),
                 m.files().stream().map(Manifest.File::path).toList());
+    }
+
+    @Test
+    @DisplayName("a redelivered rate-distortion job goes on from its stored sums, ends as an uninterrupted run and "
+            + "reports the passes it saved")
+    void rateDistortionResumes() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        RateDistortionRequest request = new RateDistortionRequest(TinyModel.NAME, uploads(2), TimestepSelection.ALL,
+                6L, 5);
+        Task task = Tasks.whole(job, request);
+        UNetModel model = UNetModel.load(modelDir);
+        float[][] x0 = JobImages.load(request.input(), model.imageShape());
+        BoundEvaluator evaluator = new BoundEvaluator(model, GaussianDiffusion.of(BetaSchedule.LINEAR, 1000),
+                VarianceType.BETA);
+        BoundEvaluator.Run interrupted = evaluator.start(x0, 6L, 3);
+        for (int k = 0; k < 7; k++) {
+            interrupted.step();
+        }
+        OBJECTS.put(ObjectKeys.key(TENANT, job, ObjectKeys.checkpoints(0) + "state.json"),
+                Wire.toBytes(interrupted.state()), "application/json");
+
+        submit(task);
+        read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
+        RateDistortion rd = Wire.fromBytes(object(job, ObjectKeys.RD_JSON), RateDistortion.class);
+        assertEquals(evaluator.evaluate(x0, 6L, 3, t -> { }).nllBitsPerDim(), rd.nllBitsPerDim(), 1e-12);
+        assertEquals(7, Wire.fromBytes(object(job, ObjectKeys.STATUS), JsonNode.class).get("resumedWork").asLong());
     }
 
     @Test
