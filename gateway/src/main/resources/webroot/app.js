@@ -98,11 +98,13 @@ function showProblem(form, error) {
 
 // ---- the key and the models ----------------------------------------------------------------------------------------
 
+// an answer that arrives after the key was changed again belongs to the old key and is dropped
 async function useKey(key) {
-  state.key = key.trim();
+  const used = state.key = key.trim();
   clearErrors($('header'));
   try {
     const { models } = await api('GET', '/v1/models');
+    if (used !== state.key) return;
     localStorage.setItem('farm.key', state.key);
     state.models = models;
     fillModels();
@@ -110,6 +112,7 @@ async function useKey(key) {
     if ($('#progressive .thumbs').children.length === 0) moreTestImages();
     await refreshJobs();
   } catch (e) {
+    if (used !== state.key) return;
     $('#key-state').textContent = '';
     setFieldError(fieldFor($('header'), 'key'), e.status === 401 ? 'this key was refused' : e.message);
   }
@@ -509,15 +512,16 @@ function label(v) {
 // ---- the job list --------------------------------------------------------------------------------------------------
 
 async function refreshJobs() {
-  if (!state.key) return;
+  const used = state.key;
+  if (!used) return;
   let page;
   try {
     page = await api('GET', '/v1/jobs?limit=50');
   } catch (e) {
-    if (e.status === 401) setFieldError(fieldFor($('header'), 'key'), 'this key was refused');
+    if (e.status === 401 && used === state.key) setFieldError(fieldFor($('header'), 'key'), 'this key was refused');
     return;
   }
-  $('#job-rows').replaceChildren(...page.jobs.map(row));
+  if (used === state.key) $('#job-rows').replaceChildren(...page.jobs.map(row));
 }
 
 function row(job) {
