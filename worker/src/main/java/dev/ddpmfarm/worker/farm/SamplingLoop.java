@@ -448,7 +448,7 @@ final class SamplingLoop implements Runnable {
 
     private void checkpoint(TaskRun run, Slot slot) {
         store.saveCheckpoint(run.task(), Checkpoint.of(run.task(), run.steps(), run.states(), run.draws(),
-                run.redraws()[1], run.partialFrames(), slot.imageShape()), slot.imageShape());
+                run.redraws()[1], slot.imageShape()), slot.imageShape());
         run.reporting.lastCheckpointNanos = System.nanoTime();
     }
 

@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -22,8 +21,7 @@ import org.apache.kafka.common.TopicPartition;
  * <p>
  * Frames show the task's first {@link #PREVIEW} samples (SPEC §4): when every one of them has taken step k, with k a
  * multiple of {@code checkpointEvery} or the last step, the frame of step k is complete. Preview samples may sit at
- * different steps when the batch is small, so a frame collects its rows as they arrive (and a checkpoint keeps the
- * frames not yet complete).
+ * different steps when the batch is small, so a frame collects its rows as they arrive.
  */
 final class TaskRun {
     /** Samples shown in a frame. */
@@ -51,7 +49,7 @@ final class TaskRun {
     final Reporting reporting = new Reporting();
 
     private TaskRun(Task task, TopicPartition partition, long offset, Scheduler scheduler, SampleState[] states,
-                    int[] draws, int unconfident, List<Frame> partialFrames) {
+                    int[] draws, int unconfident) {
         this.task = task;
         this.partition = partition;
         this.offset = offset;
@@ -66,10 +64,6 @@ final class TaskRun {
             finished += s.done() ? 1 : 0;
         }
         this.resumedSteps = stepsTaken;
-        for (Frame f : partialFrames) {
-            gathering.put(f.step(), f);
-            gathered.put(f.step(), (int) Arrays.stream(f.xt()).filter(Objects::nonNull).count());
-        }
     }
 
     /**
@@ -96,8 +90,7 @@ final class TaskRun {
                     checkpoint.positions()[i], Arrays.copyOfRange(checkpoint.x(), i * dims, (i + 1) * dims))
                     : SampleState.start(task.jobId(), index, seed, scheduler, label, r.guidance(), dims);
         }
-        return resume ? new TaskRun(task, partition, offset, scheduler, states, draws, checkpoint.unconfident(),
-                checkpoint.frames()) : new TaskRun(task, partition, offset, scheduler, states, draws, 0, List.of());
+        return new TaskRun(task, partition, offset, scheduler, states, draws, resume ? checkpoint.unconfident() : 0);
     }
 
     Task task() {
@@ -187,11 +180,6 @@ final class TaskRun {
         gathering.remove(step);
         gathered.remove(step);
         return frame;
-    }
-
-    /** The frames some preview samples have reached and others not yet. */
-    List<Frame> partialFrames() {
-        return List.copyOf(gathering.values());
     }
 
     /** Each sample's draw (see {@link GenerateRequest#drawSeed}), in index order. */

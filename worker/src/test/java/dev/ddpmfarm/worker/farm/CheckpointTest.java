@@ -9,7 +9,6 @@ import dev.ddpmfarm.common.wire.Task;
 import dev.ddpmfarm.worker.model.Safetensors;
 import dev.ddpmfarm.worker.testing.Tasks;
 import java.io.IOException;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -22,7 +21,7 @@ class CheckpointTest {
     void keepsTheRedrawCounts() throws IOException {
         Task task = Tasks.minConfidence(3, 5, 0);
         Checkpoint saved = new Checkpoint(task.jobId(), 0, 0, 5, new int[] {5, 2, 0}, new int[] {0, 3, 8}, 1,
-                new float[12], List.of());
+                new float[12]);
         Checkpoint read = Checkpoint.decode(saved.encode(SHAPE), "state");
         assertArrayEquals(saved.draws(), read.draws());
         assertEquals(1, read.unconfident());

@@ -302,7 +302,7 @@ class WorkerTest {
         for (int k = 0; k < 7; k++) {
             states = sampler.step(states).stream().map(s -> s.sample()).toList();
         }
-        OBJECTS.put(Checkpoint.key(task), Checkpoint.of(task, 20, states, new int[3], 0, List.of(), model.imageShape())
+        OBJECTS.put(Checkpoint.key(task), Checkpoint.of(task, 20, states, new int[3], 0, model.imageShape())
                 .encode(model.imageShape()), Npy.MEDIA_TYPE);
         long resumedBefore = worker.stats().resumed.get();
 
