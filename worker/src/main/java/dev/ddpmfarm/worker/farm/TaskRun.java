@@ -21,7 +21,10 @@ import org.apache.kafka.common.TopicPartition;
  * <p>
  * Frames show the task's first {@link #PREVIEW} samples (SPEC §4): when every one of them has taken step k, with k a
  * multiple of {@code checkpointEvery} or the last step, the frame of step k is complete. Preview samples may sit at
- * different steps when the batch is small, so a frame collects its rows as they arrive.
+ * different steps when the batch is small, so a frame collects its rows as they arrive. Frames complete in step
+ * order, and no frame at or before the last one completed is gathered again: a preview sample drawn again for
+ * {@code minConfidence} passes those steps alone, and after a resume from a checkpoint the rows of the steps some
+ * preview samples had already passed are gone.
  */
 final class TaskRun {
     /** Samples shown in a frame. */
@@ -43,6 +46,7 @@ final class TaskRun {
     private final int previewCount;
     private final Map<Integer, Frame> gathering = new HashMap<>();
     private final Map<Integer, Integer> gathered = new HashMap<>();
+    private int lastFrameStep;
     private final long resumedSteps;
     private int finished;
     private long stepsTaken;
@@ -64,6 +68,7 @@ final class TaskRun {
             finished += s.done() ? 1 : 0;
         }
         this.resumedSteps = stepsTaken;
+        this.lastFrameStep = Arrays.stream(states, 0, previewCount).mapToInt(SampleState::position).max().orElse(0);
     }
 
     /**
@@ -165,7 +170,8 @@ final class TaskRun {
         }
         int step = next.position();
         int every = request().checkpointEvery();
-        if (i >= previewCount || !(step == scheduler.steps() || (every > 0 && step % every == 0))) {
+        if (i >= previewCount || step <= lastFrameStep
+                || !(step == scheduler.steps() || (every > 0 && step % every == 0))) {
             return null;
         }
         Frame frame = gathering.computeIfAbsent(step, k ->
@@ -179,7 +185,13 @@ final class TaskRun {
         }
         gathering.remove(step);
         gathered.remove(step);
+        lastFrameStep = step;
         return frame;
+    }
+
+    /** Frames with some rows gathered, waiting for the others. */
+    int framesGathering() {
+        return gathering.size();
     }
 
     /** Each sample's draw (see {@link GenerateRequest#drawSeed}), in index order. */
