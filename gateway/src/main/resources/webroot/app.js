@@ -61,9 +61,11 @@ function fieldFor(root, field) {
   return null;
 }
 
+/** Adds {@code message} to the field's errors, once (the job list, refused every 2 s, repeats it). */
 function setFieldError(el, message) {
   el.classList.add('invalid');
   const out = $(':scope > .err', el);
+  if (out.textContent.split('; ').includes(message)) return;
   out.textContent = out.textContent ? `${out.textContent}; ${message}` : message;
 }
 
@@ -355,14 +357,15 @@ function addFrame(event) {
   });
 }
 
+// answers that arrive after another job was opened are dropped
 async function showResults(job) {
-  if (state.resultsShown) return;
+  if (job !== state.job || state.resultsShown) return;
   state.resultsShown = true;
   let manifest;
   try {
     manifest = await api('GET', job.links.results);
   } catch {
-    state.resultsShown = false; // nothing stored (yet): a later status or result event asks again
+    if (job === state.job) state.resultsShown = false; // nothing stored (yet): a later event asks again
     return;
   }
   if (job !== state.job) return;
@@ -382,6 +385,7 @@ async function showResults(job) {
   $('#rd-chart').replaceChildren();
   if (files.some(f => f.path === 'rd.json')) {
     const rd = await api('GET', `/v1/jobs/${job.id}/files/rd.json`);
+    if (job !== state.job) return;
     $('#nll').textContent = `NLL ${rd.nllBitsPerDim.toFixed(3)} bits/dim over ${rd.images} images `
       + `(prior L_T ${rd.priorBitsPerDim.toFixed(4)}, decoder L_0 ${rd.decoderBitsPerDim.toFixed(3)})`;
     drawRateDistortion(rd);
