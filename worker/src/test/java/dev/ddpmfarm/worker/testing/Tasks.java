@@ -39,7 +39,7 @@ public final class Tasks {
 
     /**
      * A new one-task job of {@code count} DDIM samples of class 2 that keeps only samples classified as their class
-     * with confidence 0.9, storing a frame of x_t every {@code checkpointEvery} steps (0: none).
+     * with confidence 0.9, storing a frame of x_t every {@code checkpointEvery} steps (0: at the last step only).
      */
     public static Task minConfidence(int count, int steps, int checkpointEvery) {
         GenerateRequest request = new GenerateRequest(TinyModel.NAME, count, Sampler.DDIM, steps, 0.0,
