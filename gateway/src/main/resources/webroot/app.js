@@ -271,15 +271,18 @@ function openJob(job) {
   follow(job);
 }
 
-/** Follows the job's WebSocket from the first event; reconnects with ?since= until the job has finished. */
-function follow(job) {
+/**
+ * Follows the job's WebSocket from the first event; reconnects with ?since= until the job has finished, as long as
+ * the page still uses the key the job was opened with.
+ */
+function follow(job, key = state.key) {
   const url = `${location.origin.replace(/^http/, 'ws')}${job.links.events}?since=${state.seq}`;
-  const socket = new WebSocket(url, ['farm', `bearer.${state.key}`]);
+  const socket = new WebSocket(url, ['farm', `bearer.${key}`]);
   state.socket = socket;
   socket.onmessage = message => onEvent(job, JSON.parse(message.data));
   socket.onclose = () => {
-    if (state.socket === socket && !TERMINAL.includes($('#job-status').textContent)) {
-      setTimeout(() => state.socket === socket && follow(job), 1000);
+    if (state.socket === socket && key === state.key && !TERMINAL.includes($('#job-status').textContent)) {
+      setTimeout(() => state.socket === socket && key === state.key && follow(job, key), 1000);
     }
   };
 }
