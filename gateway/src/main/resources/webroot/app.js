@@ -13,6 +13,7 @@ const state = {
   socket: null,     // its event stream
   seq: 0,           // the last event seq received, for ?since= on reconnect
   resultsShown: false,
+  jobListAsked: 0,  // calls of refreshJobs so far
   picking: false,   // test images are being fetched for the picker
 };
 
@@ -521,6 +522,7 @@ function label(v) {
 async function refreshJobs() {
   const used = state.key;
   if (!used) return;
+  const asked = ++state.jobListAsked; // the list of the latest call only: answers may come out of order
   let page;
   try {
     page = await api('GET', '/v1/jobs?limit=50');
@@ -528,7 +530,7 @@ async function refreshJobs() {
     if (e.status === 401 && used === state.key) setFieldError(fieldFor($('header'), 'key'), 'this key was refused');
     return;
   }
-  if (used === state.key) $('#job-rows').replaceChildren(...page.jobs.map(row));
+  if (used === state.key && asked === state.jobListAsked) $('#job-rows').replaceChildren(...page.jobs.map(row));
 }
 
 function row(job) {
