@@ -2,7 +2,9 @@
 """The project's U-Net (worker/.../model/UNet.java, UNetConfig.fashionMnist) rebuilt in PyTorch, to compare
 `scripts/farm bench model` with Debian's PyTorch on the same machine: `apt-get install python3-torch`, then
 `python3 scripts/bench/torch-unet.py [--threads 2] [--out target/bench-torch.txt]`. Random weights; the numbers are
-forward images/s at batch 1, 16, 64, 256 and a training step (forward + backward) at batch 64 and 128."""
+forward images/s at batch 1, 16, 64, 256 (with the arithmetic rate, from the matrix products' operations counted by
+forward hooks), the fixed cost of a batch-1 call, and a training step (forward + backward) at batch 64 and 128; every
+time is the median of its calls, as in `scripts/farm bench model`."""
 import argparse, math, os, time
 import torch
 import torch.nn as nn
@@ -94,14 +96,38 @@ class UNet(nn.Module):
         return self.conv_out(F.silu(self.norm_out(h)))
 
 
-def best(fn, reps):
+def median(fn, reps):
     fn()
     times = []
     for _ in range(reps):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return sorted(times)[reps // 2]
+
+
+def flops_per_image(model):
+    """2 per multiply-add of the convolutions, dense layers and attention products of one image."""
+    total = [0]
+
+    def conv(m, i, o):
+        total[0] += 2 * o.numel() * m.in_channels * m.kernel_size[0] * m.kernel_size[1]
+
+    def dense(m, i, o):
+        total[0] += 2 * o.numel() * m.in_features
+
+    def attention(m, i, o):
+        n, c, h, w = o.shape
+        total[0] += 2 * 2 * (h * w) ** 2 * c
+
+    hooks = [m.register_forward_hook(conv if isinstance(m, nn.Conv2d) else dense if isinstance(m, nn.Linear)
+                                     else attention)
+             for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear, Attention))]
+    with torch.no_grad():
+        model(torch.randn(1, 1, 28, 28), torch.full((1,), 500), torch.full((1,), 10))
+    for h in hooks:
+        h.remove()
+    return total[0]
 
 
 def main():
@@ -111,13 +137,19 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     model = UNet()
+    flops = flops_per_image(model)
     lines = [f"torch {torch.__version__}, {args.threads} threads, "
-             f"{sum(p.numel() for p in model.parameters()):,} parameters"]
+             f"{sum(p.numel() for p in model.parameters()):,} parameters, {flops / 1e6:.1f} MFLOP per image"]
+    forward = {}
     for batch in (1, 16, 64, 256):
         x, t, y = torch.randn(batch, 1, 28, 28), torch.full((batch,), 500), torch.full((batch,), 10)
         with torch.no_grad():
-            s = best(lambda: model(x, t, y), 20 if batch == 1 else max(3, 256 // batch))
-        lines.append(f"forward  batch {batch:3d}: {s * 1e3:8.2f} ms/call  {batch / s:8.1f} images/s")
+            s = forward[batch] = median(lambda: model(x, t, y), 51 if batch == 1 else max(3, 256 // batch))
+        lines.append(f"forward  batch {batch:3d}: {s * 1e3:8.2f} ms/call  {batch / s:8.1f} images/s  "
+                     f"{batch * flops / s / 1e9:6.1f} GFLOP/s")
+    share = forward[64] / 64
+    lines.append(f"fixed cost of a batch-1 call: {(forward[1] - share) * 1e3:.2f} ms (the call less one image's share "
+                 f"of a batch-64 call, {share * 1e3:.2f} ms)")
     opt = torch.optim.Adam(model.parameters(), lr=2e-4)
     for batch in (64, 128):
         x, t, y = torch.randn(batch, 1, 28, 28), torch.randint(0, 1000, (batch,)), torch.randint(0, 11, (batch,))
@@ -127,7 +159,7 @@ def main():
             opt.zero_grad()
             F.mse_loss(model(x, t, y), noise).backward()
             opt.step()
-        s = best(step, 3)
+        s = median(step, 3)
         lines.append(f"training batch {batch:3d}: {s * 1e3:8.1f} ms/step  {batch / s:8.1f} images/s")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as f:

@@ -3,17 +3,21 @@ package dev.ddpmfarm.worker.model;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** A {@link UNet.Ops} backend that computes no values: it follows activation shapes (without the batch axis) and
- *  records the shape of every parameter, in first-use order. */
+/** A {@link UNet.Ops} backend that computes no values: it follows activation shapes (without the batch axis),
+ *  records the shape of every parameter, in first-use order, and counts the floating-point operations of the matrix
+ *  products (convolutions, dense layers, attention; 2 per multiply-add) of one image. */
 final class ShapeOps implements UNet.Ops<long[]> {
     final Map<String, long[]> shapes = new LinkedHashMap<>();
+    long flops;
 
     @Override
     public long[] conv(long[] x, String name, int in, int out, int kernel, int stride) {
         check(x[0] == in, name, "input channels " + x[0] + " != " + in);
         shapes.put(name + ".w", new long[] {kernel, kernel, in, out});
         shapes.put(name + ".b", new long[] {out});
-        return new long[] {out, x[1] / stride, x[2] / stride};
+        long[] y = {out, x[1] / stride, x[2] / stride};
+        flops += 2L * out * y[1] * y[2] * kernel * kernel * in;
+        return y;
     }
 
     @Override
@@ -34,6 +38,7 @@ final class ShapeOps implements UNet.Ops<long[]> {
         check(x[0] == in, name, "input width " + x[0] + " != " + in);
         shapes.put(name + ".w", new long[] {in, out});
         shapes.put(name + ".b", new long[] {out});
+        flops += 2L * in * out;
         return new long[] {out};
     }
 
@@ -61,6 +66,8 @@ final class ShapeOps implements UNet.Ops<long[]> {
 
     @Override
     public long[] attend(long[] q, long[] k, long[] v, int channels, int res) {
+        long positions = (long) res * res;
+        flops += 2 * 2 * positions * positions * channels; // qᵀk and v·softmax
         return v;
     }
 

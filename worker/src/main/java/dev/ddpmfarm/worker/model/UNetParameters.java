@@ -17,12 +17,21 @@ public final class UNetParameters {
 
     /** Name → shape, in the order the network first uses them. */
     public static Map<String, long[]> shapes(UNetConfig cfg) {
+        return Collections.unmodifiableMap(walk(cfg).shapes);
+    }
+
+    /** Floating-point operations of one image's forward pass in its matrix products (2 per multiply-add). */
+    public static long flopsPerImage(UNetConfig cfg) {
+        return walk(cfg).flops;
+    }
+
+    private static ShapeOps walk(UNetConfig cfg) {
         ShapeOps ops = new ShapeOps();
         int c = cfg.imageChannels();
         int s = cfg.imageSize();
         UNet.epsilon(cfg, ops, new long[] {c, s, s}, new long[] {cfg.baseChannels()},
                 new long[] {cfg.numClasses() + 1});
-        return Collections.unmodifiableMap(ops.shapes);
+        return ops;
     }
 
     public static long count(UNetConfig cfg) {

@@ -115,6 +115,14 @@ class UNetModelTest {
     }
 
     @Test
+    @DisplayName("the shipped shape's forward pass is 554.4 MFLOP per image, as counted independently in PyTorch")
+    void flopsPerImage() {
+        // scripts/bench/torch-unet.py's UNet with forward hooks: convolutions 550,430,720, dense layers 281,344,
+        // and the two products (qᵀk, v·softmax) of its six 64-channel attention blocks at 7×7 3,687,936
+        assertEquals(554_400_000L, UNetParameters.flopsPerImage(UNetConfig.fashionMnist(10)));
+    }
+
+    @Test
     @DisplayName("weights survive a safetensors round trip bit for bit")
     void safetensorsRoundTrip(@TempDir Path dir) throws Exception {
         UNetModel model = randomModel(TINY, 3);
