@@ -336,12 +336,18 @@ final class ApiVerticle extends VerticleBase {
             Problems.badRequest(ctx, "limit", "must be an integer between 1 and " + MAX_PAGE);
             return;
         }
-        String cursor = ctx.queryParams().get("cursor");
+        String cursor = param(ctx, "cursor");
         if (cursor != null && !JobIds.valid(cursor)) {
             Problems.badRequest(ctx, "cursor", "must be the nextCursor of a previous page");
             return;
         }
         json(ctx, s.store().list(tenant(ctx), status.orElse(null), type.orElse(null), limit, cursor));
+    }
+
+    /** The query parameter {@code name}, null when absent or empty (SPEC §3 writes the list's query as {@code status=&type=&…}). */
+    private static String param(RoutingContext ctx, String name) {
+        String value = ctx.queryParams().get(name);
+        return value == null || value.isEmpty() ? null : value;
     }
 
     /**
@@ -351,18 +357,18 @@ final class ApiVerticle extends VerticleBase {
      */
     private static <E extends Enum<E> & WireEnum> Optional<E> enumParam(RoutingContext ctx, String name,
                                                                          Class<E> type) {
-        String value = ctx.queryParams().get(name);
+        String value = param(ctx, name);
         try {
-            return value == null || value.isEmpty() ? Optional.empty() : Optional.of(WireEnum.parse(type, value));
+            return value == null ? Optional.empty() : Optional.of(WireEnum.parse(type, value));
         } catch (IllegalArgumentException e) {
             Problems.badRequest(ctx, name, e.getMessage());
             throw e;
         }
     }
 
-    /** The integer query parameter {@code name}, {@code absent} when missing, -1 when not an integer. */
+    /** The integer query parameter {@code name}, {@code absent} when missing or empty, -1 when not an integer. */
     private static int intParam(RoutingContext ctx, String name, int absent) {
-        String value = ctx.queryParams().get(name);
+        String value = param(ctx, name);
         try {
             return value == null ? absent : Integer.parseInt(value);
         } catch (NumberFormatException e) {

@@ -415,7 +415,7 @@ class GatewayApiTest {
     }
 
     @Test
-    @DisplayName("the job list is newest first, filters by status and type, and pages with limit and cursor")
+    @DisplayName("the job list is newest first, filters by status and type, pages with limit and cursor; empty parameters count as absent")
     void listing() throws Exception {
         List<String> ids = IntStream.range(0, 3).mapToObj(i -> {
             try {
@@ -438,6 +438,11 @@ class GatewayApiTest {
                 JobPage.class);
         assertTrue(none.jobs().isEmpty());
         assertNull(none.nextCursor());
+        // the query as SPEC §3 writes it, every parameter empty: the whole list
+        JobPage all = Wire.fromBytes(farm.get(GLOBEX_KEY, "/v1/jobs?status=&type=&limit=&cursor=").body().getBytes(),
+                JobPage.class);
+        assertEquals(List.of(ids.get(2), ids.get(1), ids.get(0)),
+                all.jobs().stream().map(JobDocument::id).toList().subList(0, 3));
     }
 
     @Test

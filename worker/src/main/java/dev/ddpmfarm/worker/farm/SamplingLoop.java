@@ -238,6 +238,7 @@ final class SamplingLoop implements Runnable {
                 }, results), System.nanoTime()));
                 return;
             }
+            store.saveRequest(task);
             if (task.request() instanceof ImageJobRequest request) {
                 startImageRun(task, partition, offset, request);
                 return;

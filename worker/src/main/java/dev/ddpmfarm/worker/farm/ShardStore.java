@@ -31,7 +31,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What a task stores (SPEC §6), all under its job's prefix with deterministic keys, so a redelivered task overwrites:
- * checkpoints, frames, the samples, and last the manifest, which lists only objects already stored whole.
+ * the request when it starts, checkpoints, frames, the samples, and last the manifest, which lists only objects
+ * already stored whole.
  * <p>
  * A job of one task stores its whole-job files ({@link DatasetFiles}), {@code status.json} and {@code manifest.json}
  * at the job's prefix. A task of a sharded job stores its part, {@code status.json} and its manifest under
@@ -62,6 +63,14 @@ final class ShardStore {
      */
     record ShardStatus(String jobId, int shard, int shards, int start, int end, String status, int attempt,
                        String worker, long resumedWork, int redrawn, int belowConfidence, Instant finishedAt) {
+    }
+
+    /**
+     * {@code request.json}: the job's request as the gateway resolved it (defaults and seed filled in), so the stored
+     * results say how they were made; every task of the job stores the same bytes.
+     */
+    void saveRequest(Task task) {
+        objects.put(key(task, ObjectKeys.REQUEST), Wire.toBytes(task.request()), "application/json");
     }
 
     /** The manifest path of a finished task, relative to the job's prefix. */

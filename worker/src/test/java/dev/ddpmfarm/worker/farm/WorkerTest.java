@@ -24,6 +24,7 @@ import dev.ddpmfarm.common.wire.GenerateRequest;
 import dev.ddpmfarm.common.wire.InputSpec;
 import dev.ddpmfarm.common.wire.JobEvent;
 import dev.ddpmfarm.common.wire.JobIds;
+import dev.ddpmfarm.common.wire.JobRequest;
 import dev.ddpmfarm.common.wire.Manifest;
 import dev.ddpmfarm.common.wire.ObjectKeys;
 import dev.ddpmfarm.common.wire.OutputFormat;
@@ -174,7 +175,7 @@ class WorkerTest {
     }
 
     @Test
-    @DisplayName("a two-shard job: both shards' samples equal the in-process sampler's; events, frames, manifests")
+    @DisplayName("a two-shard job: both shards' samples equal the in-process sampler's; events, frames, manifests, request.json")
     void shardedJob() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest r = request(6, 10, 5, 3);
@@ -215,6 +216,8 @@ class WorkerTest {
                 "the last shard to finish joins the parts into the job's samples.npy");
         assertTrue(OBJECTS.list(ObjectKeys.jobPrefix(TENANT, job) + ObjectKeys.CHECKPOINTS).isEmpty(),
                 "checkpoints are deleted once the results are stored");
+        assertEquals(r, Wire.fromBytes(object(job, ObjectKeys.REQUEST), JobRequest.class),
+                "request.json is the resolved request");
     }
 
     @Test
