@@ -31,7 +31,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * {@code farm eval --model DIR [--count N] [--runs ddim50,ddpm1000,cond] [--guidance G] [--nll-images K]
  * [--seed S] [--batch B] [--samples RUN=FILE,…] [--report FILE]}: judges a model with the project's classifier
- * ({@code classifier.zip} beside the model, trained here first when missing). For each run it samples N images and
+ * ({@code classifier.fb} beside the model, trained here first when missing). For each run it samples N images and
  * reports the Fréchet distance of their classifier features to the 10k test images (beside the floor: N training
  * images against the same test set), the class histogram, and for the conditional run the share classified as the
  * requested class; then the test NLL bound in bits/dim on K test images. Results go to the model's
