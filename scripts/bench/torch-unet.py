@@ -5,7 +5,7 @@
 forward images/s at batch 1, 16, 64, 256 (with the arithmetic rate, from the matrix products' operations counted by
 forward hooks), the fixed cost of a batch-1 call, and a training step (forward + backward) at batch 64 and 128; every
 time is the median of its calls, as in `scripts/farm bench model`."""
-import argparse, math, os, time
+import argparse, math, os, statistics, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -103,7 +103,7 @@ def median(fn, reps):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return sorted(times)[reps // 2]
+    return statistics.median(times)
 
 
 def flops_per_image(model):
@@ -144,7 +144,7 @@ def main():
     for batch in (1, 16, 64, 256):
         x, t, y = torch.randn(batch, 1, 28, 28), torch.full((batch,), 500), torch.full((batch,), 10)
         with torch.no_grad():
-            s = forward[batch] = median(lambda: model(x, t, y), 51 if batch == 1 else max(3, 256 // batch))
+            s = forward[batch] = median(lambda: model(x, t, y), 51 if batch == 1 else max(5, 512 // batch))
         lines.append(f"forward  batch {batch:3d}: {s * 1e3:8.2f} ms/call  {batch / s:8.1f} images/s  "
                      f"{batch * flops / s / 1e9:6.1f} GFLOP/s")
     share = forward[64] / 64
@@ -159,7 +159,7 @@ def main():
             opt.zero_grad()
             F.mse_loss(model(x, t, y), noise).backward()
             opt.step()
-        s = median(step, 3)
+        s = median(step, 5)
         lines.append(f"training batch {batch:3d}: {s * 1e3:8.1f} ms/step  {batch / s:8.1f} images/s")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as f:

@@ -40,7 +40,7 @@ public final class BenchCli {
         report(lines, String.format("model %s, %s, %.1f MFLOP per image", modelDir, model.config(), flops / 1e6));
         Map<Integer, Double> forward = new TreeMap<>();
         for (int batch : new int[] {1, 16, 64, 256}) {
-            double seconds = timeForward(model, batch, batch == 1 ? 51 : Math.max(3, 256 / batch));
+            double seconds = timeForward(model, batch, batch == 1 ? 51 : Math.max(5, 512 / batch));
             forward.put(batch, seconds);
             report(lines, String.format("forward  batch %3d: %8.2f ms/call  %8.1f images/s  %6.1f GFLOP/s", batch,
                     seconds * 1e3, batch / seconds, batch * flops / seconds / 1e9));
@@ -49,7 +49,7 @@ public final class BenchCli {
         report(lines, String.format("fixed cost of a batch-1 call: %.2f ms (the call less one image's share of a "
                 + "batch-64 call, %.2f ms)", (forward.get(1) - imageShare) * 1e3, imageShare * 1e3));
         for (int batch : new int[] {64, 128}) {
-            double seconds = timeTrainingStep(model, batch, 3);
+            double seconds = timeTrainingStep(model, batch, 5);
             report(lines, String.format("training batch %3d: %8.1f ms/step  %8.1f images/s", batch, seconds * 1e3, batch / seconds));
         }
         Path out = Path.of(a.value("--out", "target/bench-model.txt"));
@@ -80,7 +80,7 @@ public final class BenchCli {
             seconds[i] = (System.nanoTime() - start) / 1e9;
         }
         java.util.Arrays.sort(seconds);
-        return seconds[reps / 2];
+        return (seconds[(reps - 1) / 2] + seconds[reps / 2]) / 2;
     }
 
     /**
