@@ -571,7 +571,9 @@ final class ApiVerticle extends VerticleBase {
         ws.exceptionHandler(e -> LOG.debug("WebSocket of job {}: {}", job.id(), e.toString()));
         ws.handler(b -> { });
         subscription.replay().forEach(e -> send(ws, job, e));
-        if (subscription.replay().isEmpty() && job.status().terminal()) {
+        // decided on the subscription's snapshot: a job that finished since then has its last events on their way to
+        // the listener, and closing now would drop them
+        if (subscription.replay().isEmpty() && !subscription.live()) {
             ws.close((short) 1000, "job " + job.status().wireName());
         }
     }

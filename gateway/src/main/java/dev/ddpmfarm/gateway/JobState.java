@@ -231,9 +231,10 @@ final class JobState {
      * with the last seq. With {@code since}: the events after it; when some of them are no longer kept, the status
      * event instead. A listener is registered only while the job is not finished.
      *
-     * @return the events to send now; the last is the terminal status when the job is finished
+     * @return the events to send now (the last is the terminal status when the job is finished), and whether the
+     *         listener was registered
      */
-    synchronized List<JobEvent> subscribe(Long since, Consumer<JobEvent> listener) {
+    synchronized JobStore.Subscription subscribe(Long since, Consumer<JobEvent> listener) {
         List<JobEvent> replay = new ArrayList<>();
         long firstKept = events.isEmpty() ? seq + 1 : events.peekFirst().seq();
         if (since != null && since + 1 >= firstKept) {
@@ -243,10 +244,11 @@ final class JobState {
                     lastEventAt, status, progress(), error, null);
             replay.add(snapshot);
         }
-        if (!status.terminal()) {
+        boolean live = !status.terminal();
+        if (live) {
             listeners.add(listener);
         }
-        return replay;
+        return new JobStore.Subscription(replay, live, () -> unsubscribe(listener));
     }
 
     synchronized void unsubscribe(Consumer<JobEvent> listener) {

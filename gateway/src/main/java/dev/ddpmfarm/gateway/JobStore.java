@@ -37,8 +37,12 @@ final class JobStore {
     record Idempotency(String jobId, String requestHash, Instant createdAt) {
     }
 
-    /** A WebSocket subscription: the events to send first; {@link #cancel()} when the socket closes. */
-    record Subscription(List<JobEvent> replay, Runnable cancel) {
+    /**
+     * A WebSocket subscription: the events to send first; whether the job was unfinished when it was made, so that the
+     * listener will see what follows (a job that finishes later reaches the listener, not this snapshot);
+     * {@link #cancel()} when the socket closes.
+     */
+    record Subscription(List<JobEvent> replay, boolean live, Runnable cancel) {
     }
 
     private final int maxEventsPerJob;
@@ -169,8 +173,7 @@ final class JobStore {
 
     /** Subscribes to job {@code id}'s client event stream (see {@link JobState#subscribe}). */
     Subscription subscribe(JobState job, Long since, Consumer<JobEvent> listener) {
-        List<JobEvent> replay = job.subscribe(since, listener);
-        return new Subscription(replay, () -> job.unsubscribe(listener));
+        return job.subscribe(since, listener);
     }
 
     /** Unfinished jobs of {@code tenant}. */

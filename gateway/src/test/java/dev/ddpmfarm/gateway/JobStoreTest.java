@@ -1,6 +1,7 @@
 package dev.ddpmfarm.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -122,8 +123,25 @@ class JobStoreTest {
             store.apply(history.get(i), 0, i);
         }
         assertEquals(List.of(3L, 4L, 5L, 6L, 7L), live.stream().map(JobEvent::seq).toList());
-        List<JobEvent> after = store.subscribe(store.find("acme", id).orElseThrow(), 7L, e -> { }).replay();
-        assertTrue(after.isEmpty(), "a client that has everything gets nothing more");
+        JobStore.Subscription after = store.subscribe(store.find("acme", id).orElseThrow(), 7L, e -> { });
+        assertTrue(after.replay().isEmpty(), "a client that has everything gets nothing more");
+        assertFalse(after.live(), "and the socket closes at once");
+    }
+
+    @Test
+    @DisplayName("a subscriber that has everything so far follows the job even if it finishes right after subscribing")
+    void finishesAfterSubscribing() {
+        String id = id(7);
+        JobStore store = new JobStore(1000);
+        store.apply(queued(id, 4), 0, 0);
+        List<JobEvent> live = new ArrayList<>();
+        JobStore.Subscription sub = store.subscribe(store.find("acme", id).orElseThrow(), 1L, live::add);
+        store.apply(ErrorEvent.of(id, "acme", 0, T0, "boom"), 0, 1);
+        // the job is failed now; the subscription, made before, still says to wait for its events
+        assertEquals(JobStatus.FAILED, store.find("acme", id).orElseThrow().status());
+        assertTrue(sub.replay().isEmpty());
+        assertTrue(sub.live());
+        assertEquals(List.of(2L, 3L), live.stream().map(JobEvent::seq).toList());
     }
 
     @Test
