@@ -4,6 +4,7 @@ import dev.ddpmfarm.clients.kafka.FarmTopics;
 import dev.ddpmfarm.clients.kafka.KafkaClients;
 import dev.ddpmfarm.common.config.FarmConfig;
 import dev.ddpmfarm.common.model.ModelRegistry;
+import dev.ddpmfarm.common.model.PublishedModels;
 import dev.ddpmfarm.common.store.ObjectStore;
 import dev.ddpmfarm.common.wire.Topics;
 import io.vertx.core.DeploymentOptions;
@@ -34,30 +35,39 @@ public final class Gateway {
 
     private final Vertx vertx;
     private final TransactionalPublisher publisher;
+    private final AutoCloseable models;
     private final List<String> deployments;
     private final int port;
 
-    private Gateway(Vertx vertx, TransactionalPublisher publisher, List<String> deployments, int port) {
+    /** What the start does off the event loop: the job topic's partition count and the models' mirror. */
+    private record Setup(int partitions, AutoCloseable models) {
+    }
+
+    private Gateway(Vertx vertx, TransactionalPublisher publisher, AutoCloseable models, List<String> deployments,
+                    int port) {
         this.vertx = vertx;
         this.publisher = publisher;
+        this.models = models;
         this.deployments = deployments;
         this.port = port;
     }
 
     /**
-     * Starts a gateway on {@code vertx} with {@code config}, serving files from {@code objects}.
+     * Starts a gateway on {@code vertx} with {@code config}, serving files from {@code objects} (and mirroring the models
+     * published there, with {@code FARM_MODELS_PREFIX}).
      *
      * @return the running gateway, once it accepts requests
      */
     public static Future<Gateway> start(Vertx vertx, FarmConfig config, ObjectStore objects) {
-        return vertx.executeBlocking(() -> jobPartitions(config)).compose(partitions -> {
+        return vertx.executeBlocking(() -> new Setup(jobPartitions(config), PublishedModels.follow(config, objects)))
+                .compose(setup -> {
             GatewayMetrics metrics = new GatewayMetrics();
             JobStore store = new JobStore(config.get(FarmConfig.EVENTS_PER_JOB));
             String transactionalId = "farm-gateway-" + UUID.randomUUID();
             TransactionalPublisher publisher = new TransactionalPublisher(
                     () -> KafkaClients.transactionalProducer(config, transactionalId), config.get(FarmConfig.SUBMIT_TIMEOUT));
             ApiVerticle.Services services = new ApiVerticle.Services(store, publisher,
-                    new JobPlanner(config.get(FarmConfig.SHARD_SIZE), partitions),
+                    new JobPlanner(config.get(FarmConfig.SHARD_SIZE), setup.partitions()),
                     new ModelRegistry(config.get(FarmConfig.MODELS_DIR)), new ApiKeys(config.get(FarmConfig.API_KEYS)),
                     new UrlSigner(signingKey(config), config.get(FarmConfig.URL_TTL)), objects, metrics,
                     new RateLimiter(config.get(FarmConfig.RATE_LIMIT)), ConcurrentHashMap.newKeySet(),
@@ -72,9 +82,12 @@ public final class Gateway {
                         ApiVerticle api = new ApiVerticle(services);
                         apis.add(api);
                         return api;
-                    }, apiOptions).map(apiId -> new Gateway(vertx, publisher, List.of(apiId, events),
+                    }, apiOptions).map(apiId -> new Gateway(vertx, publisher, setup.models(), List.of(apiId, events),
                             apis.get(0).port())))
-                    .onFailure(e -> closeQuietly(publisher));
+                    .onFailure(e -> {
+                        closeQuietly(publisher);
+                        closeQuietly(setup.models());
+                    });
         });
     }
 
@@ -111,11 +124,13 @@ public final class Gateway {
         return key;
     }
 
-    private static void closeQuietly(TransactionalPublisher publisher) {
+    private static void closeQuietly(AutoCloseable resource) {
         try {
-            publisher.close();
+            resource.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("closing {} failed", resource, e);
         }
     }
 
@@ -124,13 +139,14 @@ public final class Gateway {
         return port;
     }
 
-    /** Stops accepting requests, then stops reading events and closes the producer. */
+    /** Stops accepting requests, then stops reading events, the models' mirror and the producer. */
     public Future<Void> close() {
         Future<Void> undeployed = Future.succeededFuture();
         for (String id : deployments) {
             undeployed = undeployed.compose(v -> vertx.undeploy(id));
         }
         return undeployed.eventually(() -> vertx.executeBlocking(() -> {
+            models.close();
             publisher.close();
             return null;
         }));

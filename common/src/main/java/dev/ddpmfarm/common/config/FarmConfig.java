@@ -91,6 +91,12 @@ public final class FarmConfig {
                     + "the current status instead).");
     public static final Key<Path> MODELS_DIR = define("FARM_MODELS_DIR", "models", Path::of,
             "Directory of model directories, each with a config.json (SPEC §7).");
+    public static final Key<String> MODELS_PREFIX = define("FARM_MODELS_PREFIX", "", FarmConfig::modelsPrefix,
+            "Key prefix in FARM_S3_BUCKET of published models ({prefix}{name}/config.json, model.safetensors, ...; "
+                    + "scripts/farm publish puts one there), e.g. models/. When set, gateways and workers mirror them "
+                    + "into FARM_MODELS_DIR. Empty: FARM_MODELS_DIR alone.");
+    public static final Key<Duration> MODELS_SYNC_INTERVAL = define("FARM_MODELS_SYNC_SECONDS", "60",
+            secondsIn(1, 86_400), "How often a process looks for models published under FARM_MODELS_PREFIX.");
 
     // ---- Storage of the embedded stack ----------------------------------------------------------------------------
     public static final Key<Path> DATA_DIR = define("FARM_DATA_DIR", "data", Path::of,
@@ -281,6 +287,14 @@ public final class FarmConfig {
     private static String bucket(String s) {
         if (!s.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
             throw new IllegalArgumentException("must be an S3 bucket name (3-63 of a-z 0-9 . -), was '" + s + "'");
+        }
+        return s;
+    }
+
+    private static String modelsPrefix(String s) {
+        if (!s.isEmpty() && (!s.matches("([A-Za-z0-9][A-Za-z0-9._-]*/)+") || s.startsWith("tenants/"))) {
+            throw new IllegalArgumentException("must be empty or a key prefix ending in / (segments of letters, digits, . _ -), "
+                    + "outside tenants/, was '" + s + "'");
         }
         return s;
     }

@@ -74,4 +74,15 @@ class FarmConfigTest {
         assertFalse(c.get(FarmConfig.API_KEYS).toString().contains("secret-0123456789"));
         assertFalse(FarmConfig.describe().isBlank());
     }
+
+    @Test
+    @DisplayName("a models prefix is a key prefix ending in /, outside the tenants' jobs")
+    void modelsPrefix() {
+        assertEquals("", FarmConfig.from(Map.of()).get(FarmConfig.MODELS_PREFIX));
+        assertEquals("shared/models/", FarmConfig.from(Map.of("FARM_MODELS_PREFIX", "shared/models/"))
+                .get(FarmConfig.MODELS_PREFIX));
+        for (String bad : new String[] {"models", "/models/", "a//b/", "../models/", "tenants/acme/"}) {
+            assertThrows(ConfigException.class, () -> FarmConfig.from(Map.of("FARM_MODELS_PREFIX", bad)), bad);
+        }
+    }
 }

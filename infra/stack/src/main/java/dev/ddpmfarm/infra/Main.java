@@ -37,6 +37,8 @@ public final class Main {
                 WorkerCommand::main));
         COMMANDS.put("cluster", new Command("cluster [--workers N]  (broker, S3 server, gateway and N workers as "
                 + "separate processes on this machine)", ClusterCommand::main));
+        COMMANDS.put("publish", new Command("publish DIR  (a model directory to FARM_MODELS_PREFIX in the S3 bucket, "
+                + "where gateways and workers with that prefix find it)", PublishCommand::main));
         COMMANDS.put("kafka", new Command("kafka     (the embedded Kafka broker alone, on FARM_KAFKA_BOOTSTRAP's port)",
                 ClusterCommand::kafka));
         COMMANDS.put("s3", new Command("s3        (the embedded S3 server alone, on FARM_S3_ENDPOINT with FARM_S3_* keys)",

@@ -27,13 +27,13 @@ public final class UpCommand {
             throw new IllegalArgumentException("up takes no arguments: it is configured by FARM_* variables");
         }
         FarmConfig config = FarmConfig.fromEnvironment();
-        List<String> models = models(config.get(FarmConfig.MODELS_DIR));
-        if (models.isEmpty()) {
+        if (models(config.get(FarmConfig.MODELS_DIR)).isEmpty() && config.get(FarmConfig.MODELS_PREFIX).isEmpty()) {
             throw new IllegalArgumentException("no model in " + config.get(FarmConfig.MODELS_DIR).toAbsolutePath()
                     + " (a directory with a " + ModelCard.FILE_NAME + " per model): set FARM_MODELS_DIR, or train one "
                     + "with scripts/farm train");
         }
         EmbeddedStack stack = EmbeddedStack.start(config);
+        List<String> models = models(config.get(FarmConfig.MODELS_DIR));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("stopping the farm");

@@ -6,8 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ddpmfarm.clients.s3.S3ObjectStore;
 import dev.ddpmfarm.common.config.FarmConfig;
+import dev.ddpmfarm.common.model.ModelCard;
+import dev.ddpmfarm.common.model.PublishedModels;
 import dev.ddpmfarm.common.wire.JobDocument;
+import dev.ddpmfarm.common.wire.JobStatus;
+import dev.ddpmfarm.common.wire.Wire;
+import dev.ddpmfarm.worker.testing.TinyModel;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -56,6 +62,33 @@ class EmbeddedStackTest {
             JobDocument again = new FarmClient(stack.url(), "acme-key-0123456789").job(submitted.id());
             assertEquals(submitted.createdAt(), again.createdAt());
             assertEquals(5, again.seed());
+        }
+    }
+
+    @Test
+    @DisplayName("a model published to S3 under FARM_MODELS_PREFIX is mirrored and served by a farm that had none")
+    void publishedModel() throws Exception {
+        Path mirror = dir.resolve("mirror");
+        FarmConfig config = TinyFarm.config(dir, "FARM_API_KEYS", "acme:acme-key-0123456789",
+                "FARM_S3_ACCESS_KEY", "farm-test", "FARM_S3_SECRET_KEY", "farm-test-secret",
+                "FARM_MODELS_DIR", mirror.toString(), "FARM_MODELS_PREFIX", "shared/models/",
+                "FARM_MODELS_SYNC_SECONDS", "1");
+        try (EmbeddedStack stack = EmbeddedStack.start(config, 0, 0)) {
+            FarmClient client = new FarmClient(stack.url(), "acme-key-0123456789");
+            String request = "{\"type\":\"generate\",\"model\":\"tiny\",\"count\":2,\"steps\":5,\"sampler\":\"ddim\"}";
+            assertEquals(404, client.send("POST", "/v1/jobs", request).statusCode(), "no such model yet");
+
+            new PublishedModels(S3ObjectStore.connect(stack.config()), "shared/models/")
+                    .publish(dir.resolve("models").resolve(TinyModel.NAME));
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            HttpResponse<String> submitted = client.send("POST", "/v1/jobs", request);
+            while (submitted.statusCode() == 404 && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+                submitted = client.send("POST", "/v1/jobs", request);
+            }
+            assertEquals(202, submitted.statusCode(), submitted.body());
+            client.events(Wire.fromJson(submitted.body(), JobDocument.class).id()).until(JobStatus.SUCCEEDED);
+            assertTrue(Files.isRegularFile(mirror.resolve(TinyModel.NAME).resolve(ModelCard.WEIGHTS_FILE_NAME)));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.ddpmfarm.worker.farm;
 import dev.ddpmfarm.clients.kafka.KafkaClients;
 import dev.ddpmfarm.common.config.FarmConfig;
 import dev.ddpmfarm.common.model.ModelRegistry;
+import dev.ddpmfarm.common.model.PublishedModels;
 import dev.ddpmfarm.common.store.ObjectStore;
 import dev.ddpmfarm.common.wire.Control;
 import io.vertx.core.DeploymentOptions;
@@ -40,6 +41,7 @@ public final class Worker extends VerticleBase {
     /** The concurrent puts of one task's files. */
     private final ExecutorService uploads = Executors.newFixedThreadPool(8, daemon("farm-upload"));
     private SamplingLoop loop;
+    private AutoCloseable models;
     private Thread thread;
     private long statsTimer;
     private volatile int metricsPort = -1;
@@ -75,6 +77,7 @@ public final class Worker extends VerticleBase {
                     16);
             Consumer<String, Control> control = KafkaClients.reader(config, id + "-control", Control.class);
             Producer<String, byte[]> producer = KafkaClients.rawProducer(config, id);
+            models = PublishedModels.follow(config, objects);
             loop = new SamplingLoop(config, tasks, control, producer, new ShardStore(objects, id, uploads), results,
                     new ModelRegistry(config.get(FarmConfig.MODELS_DIR)), stats);
             thread = new Thread(() -> {
@@ -139,6 +142,7 @@ public final class Worker extends VerticleBase {
         loop.stop();
         return vertx.executeBlocking(() -> {
             thread.join(60_000);
+            models.close();
             results.shutdown();
             uploads.shutdown();
             LOG.info("worker stopped: {}", stats);
