@@ -48,7 +48,7 @@ public final class Main {
         }
         COMMANDS.put("sample", new Command(SampleCli.USAGE, SampleCli::main));
         COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--minutes M] [--epochs E] "
-                + "[--lr-anneal-steps N]",
+                + "[--lr-anneal-steps N] [--class-dropout P]",
                 TrainCli::main));
         COMMANDS.put("eval", new Command(EvalCli.USAGE, EvalCli::main));
         COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE] | bench farm [--out FILE] | "

@@ -17,8 +17,9 @@ import java.util.Map;
 
 /**
  * {@code farm train --data fashion-mnist --out DIR [--resume] [--minutes M] [--epochs E] [--batch B] [--seed S]
- * [--lr-anneal-steps N] [--checkpoints DIR]}: trains a U-Net with {@link Trainer} and writes the EMA weights as a
- * model directory every ten minutes and at the end.
+ * [--lr-anneal-steps N] [--class-dropout P] [--checkpoints DIR]}: trains a U-Net with {@link Trainer} and writes the
+ * EMA weights as a model directory every ten minutes and at the end. {@code --class-dropout} (default 0.1) is the
+ * share of images trained with the null class: the unconditional model, and guidance's reference.
  */
 public final class TrainCli {
     /** How often the EMA model directory is rewritten, so an interrupted run always leaves a usable model. */
@@ -36,6 +37,10 @@ public final class TrainCli {
         int batch = Integer.parseInt(a.value("--batch", "64"));
         long seed = Long.parseLong(a.value("--seed", "0"));
         long annealSteps = Long.parseLong(a.value("--lr-anneal-steps", "0"));
+        double classDropout = Double.parseDouble(a.value("--class-dropout", "0.1"));
+        if (!(classDropout >= 0 && classDropout <= 1)) {
+            throw new IllegalArgumentException("--class-dropout must be between 0 and 1, was " + classDropout);
+        }
         Path checkpoints = Path.of(a.value("--checkpoints",
                 Path.of(System.getProperty("user.home"), ".ddpm-farm", "train", out.getFileName().toString()).toString()));
         if (Trainer.hasCheckpoint(checkpoints) && !a.flag("--resume")) {
@@ -46,7 +51,7 @@ public final class TrainCli {
         UNetConfig config = UNetConfig.forImages(data.shape()[0], data.shape()[1], data.classes());
         double[] alphasCumprod = GaussianDiffusion.of(BetaSchedule.LINEAR, 1000).alphasCumprod();
         Trainer.Options options = new Trainer.Options(config, alphasCumprod, batch, 2e-4, 1000, annealSteps, 1.0, 0.9995,
-                0.1, seed, Duration.ofMinutes(5));
+                classDropout, seed, Duration.ofMinutes(5));
         Trainer trainer = new Trainer(options, data, checkpoints, System.out);
         long maxSteps = epochs.map(e -> (long) Math.ceil(Double.parseDouble(e) * trainer.stepsPerEpoch()))
                 .orElse(Long.MAX_VALUE);
@@ -65,22 +70,22 @@ public final class TrainCli {
         while (trainer.step() < maxSteps && Instant.now().isBefore(deadline) && !trainer.stopRequested()) {
             Duration left = Duration.between(Instant.now(), deadline);
             trainer.train(maxSteps, left.compareTo(EXPORT_EVERY) < 0 ? left : EXPORT_EVERY);
-            export(trainer, out, dataName, data.classNames(), batch, seed, annealSteps);
+            export(trainer, out, dataName, data.classNames(), options);
         }
         System.out.printf("wrote %s at step %d (epoch %.2f)%n", out, trainer.step(), trainer.step() / trainer.stepsPerEpoch());
     }
 
     /** Writes the EMA weights and a card whose quality is empty: numbers measured on older weights would mislead. */
-    static void export(Trainer trainer, Path out, String dataName, List<String> classNames, int batch, long seed,
-                       long annealSteps) {
+    static void export(Trainer trainer, Path out, String dataName, List<String> classNames, Trainer.Options options) {
         UNetModel ema = trainer.emaModel();
         Map<String, Object> training = new LinkedHashMap<>();
         training.put("data", dataName);
         training.put("steps", trainer.step());
         training.put("epochs", trainer.step() / trainer.stepsPerEpoch());
-        training.put("batchSize", batch);
-        training.put("seed", seed);
-        training.put("lrAnnealSteps", annealSteps);
+        training.put("batchSize", options.batchSize());
+        training.put("seed", options.seed());
+        training.put("lrAnnealSteps", options.annealSteps());
+        training.put("classDropout", options.classDropout());
         UNetConfig cfg = ema.config();
         new ModelCard(out.getFileName().toString(), ema.imageShape(), ema.timesteps(), BetaSchedule.LINEAR.wireName(),
                 classNames, UNetModel.architectureMap(cfg), UNetParameters.count(cfg), training, Map.of())
