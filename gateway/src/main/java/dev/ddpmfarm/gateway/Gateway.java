@@ -35,16 +35,16 @@ public final class Gateway {
 
     private final Vertx vertx;
     private final TransactionalPublisher publisher;
-    private final AutoCloseable models;
+    private final PublishedModels.Mirror models;
     private final List<String> deployments;
     private final int port;
 
     /** What the start does off the event loop: the job topic's partition count and the models' mirror. */
-    private record Setup(int partitions, AutoCloseable models) {
+    private record Setup(int partitions, PublishedModels.Mirror models) {
     }
 
-    private Gateway(Vertx vertx, TransactionalPublisher publisher, AutoCloseable models, List<String> deployments,
-                    int port) {
+    private Gateway(Vertx vertx, TransactionalPublisher publisher, PublishedModels.Mirror models,
+                    List<String> deployments, int port) {
         this.vertx = vertx;
         this.publisher = publisher;
         this.models = models;
@@ -86,7 +86,7 @@ public final class Gateway {
                             apis.get(0).port())))
                     .onFailure(e -> {
                         closeQuietly(publisher);
-                        closeQuietly(setup.models());
+                        setup.models().close();
                     });
         });
     }
@@ -124,13 +124,11 @@ public final class Gateway {
         return key;
     }
 
-    private static void closeQuietly(AutoCloseable resource) {
+    private static void closeQuietly(TransactionalPublisher publisher) {
         try {
-            resource.close();
+            publisher.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            LOG.warn("closing {} failed", resource, e);
         }
     }
 

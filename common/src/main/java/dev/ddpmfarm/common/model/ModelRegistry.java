@@ -14,8 +14,8 @@ import java.util.stream.Stream;
 /**
  * The models a process serves: every directory of the models directory with a {@code config.json} (SPEC §7), read
  * as a {@link ModelCard} and found by its name (the gateway validates jobs against the card, the worker loads the
- * directory). A lookup of an unknown model rescans the directory (at most every few seconds), so a model that lands
- * while the process runs is picked up. Logs through {@link System.Logger}, which the processes route to SLF4J.
+ * directory). A lookup of an unknown model, or the list of them all, rescans the directory (at most every few
+ * seconds), so a model that lands while the process runs is picked up. Logs through {@link System.Logger}, which the processes route to SLF4J.
  */
 public final class ModelRegistry {
     private static final System.Logger LOG = System.getLogger(ModelRegistry.class.getName());
@@ -42,8 +42,7 @@ public final class ModelRegistry {
     /** Model {@code name} with its directory. */
     public Optional<Model> model(String name) {
         Model model = models.get(name);
-        if (model == null && System.nanoTime() - scannedAtNanos > RESCAN_INTERVAL.toNanos()) {
-            scan();
+        if (model == null && rescanIfStale()) {
             model = models.get(name);
         }
         return Optional.ofNullable(model);
@@ -51,7 +50,17 @@ public final class ModelRegistry {
 
     /** Every model's card, by name. */
     public Collection<ModelCard> all() {
+        rescanIfStale();
         return models.values().stream().map(Model::card).toList();
+    }
+
+    /** Scans the directory again when the last scan is older than {@link #RESCAN_INTERVAL}; whether it did. */
+    private boolean rescanIfStale() {
+        if (System.nanoTime() - scannedAtNanos <= RESCAN_INTERVAL.toNanos()) {
+            return false;
+        }
+        scan();
+        return true;
     }
 
     private synchronized void scan() {

@@ -61,7 +61,9 @@ public final class UpCommand {
         if (stack.workerMetricsUrl() != null) {
             out.println("  worker    metrics at " + stack.workerMetricsUrl());
         }
-        out.println("  models    " + String.join(", ", models) + " from " + c.get(FarmConfig.MODELS_DIR).toAbsolutePath());
+        out.println("  models    " + (models.isEmpty() ? "none yet (scripts/farm publish DIR puts one under "
+                + c.get(FarmConfig.MODELS_PREFIX) + ")" : String.join(", ", models)) + " in "
+                + c.get(FarmConfig.MODELS_DIR).toAbsolutePath());
         out.println("  data      " + c.get(FarmConfig.DATA_DIR).toAbsolutePath() + " (Kafka at "
                 + c.get(FarmConfig.KAFKA_BOOTSTRAP) + ", S3 at " + c.get(FarmConfig.S3_ENDPOINT) + ")");
         out.println();

@@ -89,6 +89,7 @@ class EmbeddedStackTest {
             assertEquals(202, submitted.statusCode(), submitted.body());
             client.events(Wire.fromJson(submitted.body(), JobDocument.class).id()).until(JobStatus.SUCCEEDED);
             assertTrue(Files.isRegularFile(mirror.resolve(TinyModel.NAME).resolve(ModelCard.WEIGHTS_FILE_NAME)));
+            assertTrue(client.send("GET", "/v1/models", null).body().contains("\"" + TinyModel.NAME + "\""));
         }
     }
 

@@ -41,7 +41,7 @@ public final class Worker extends VerticleBase {
     /** The concurrent puts of one task's files. */
     private final ExecutorService uploads = Executors.newFixedThreadPool(8, daemon("farm-upload"));
     private SamplingLoop loop;
-    private AutoCloseable models;
+    private PublishedModels.Mirror models;
     private Thread thread;
     private long statsTimer;
     private volatile int metricsPort = -1;
@@ -141,8 +141,8 @@ public final class Worker extends VerticleBase {
         vertx.cancelTimer(statsTimer);
         loop.stop();
         return vertx.executeBlocking(() -> {
-            thread.join(60_000);
             models.close();
+            thread.join(60_000);
             results.shutdown();
             uploads.shutdown();
             LOG.info("worker stopped: {}", stats);
