@@ -89,8 +89,16 @@ final class EventsVerticle extends VerticleBase {
             return;
         }
         for (ConsumerRecord<String, JobEvent> r : records) {
-            store.apply(r.value(), r.partition(), r.offset());
-            metrics.eventAgeMillis.set(Math.max(0, Instant.now().toEpochMilli() - r.value().at().toEpochMilli()));
+            try {
+                store.apply(r.value(), r.partition(), r.offset());
+                metrics.eventAgeMillis.set(Math.max(0, Instant.now().toEpochMilli() - r.value().at().toEpochMilli()));
+            } catch (RuntimeException e) {
+                // a record with no value, or one the store cannot take: skipped, as an unreadable one, so the jobs
+                // after it still get their events
+                metrics.poisonEvents.incrementAndGet();
+                LOG.warn("skipping an event that cannot be applied at {}-{}/{}: {}", r.topic(), r.partition(),
+                        r.offset(), e.toString());
+            }
         }
         long lag = 0;
         for (TopicPartition tp : c.assignment()) {

@@ -129,7 +129,9 @@ final class TransactionalPublisher implements AutoCloseable {
             Thread.currentThread().interrupt();
             fail(live, e);
             closeProducer();
-        } catch (KafkaException | ExecutionException e) {
+        } catch (RuntimeException | ExecutionException e) {
+            // KafkaException, and the IllegalStateException of a producer in a state it cannot send from: either way
+            // the groups are answered and the producer made usable again, so the publishing thread never dies
             LOG.warn("transaction of {} group(s) failed: {}", live.size(), e.toString());
             fail(live, e);
             recover();

@@ -40,6 +40,7 @@ import java.util.Set;
 import java.util.stream.IntStream;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -313,6 +314,16 @@ class GatewayApiTest {
         assertEquals(JobStatus.FAILED, failed.status());
         assertEquals("retries exhausted: out of memory", failed.error());
         assertEquals((short) 1000, ws.closeCode());
+    }
+
+    @Test
+    @DisplayName("an event record without a value is skipped; the events after it still reach their job")
+    void emptyEvent() throws Exception {
+        JobDocument doc = submit(ACME_KEY, "{\"type\":\"generate\",\"count\":4,\"steps\":10}");
+        farm.worker.send(new ProducerRecord<>(Topics.EVENTS, doc.id(), null)).get();
+        farm.emit(StatusEvent.of(doc.id(), "acme", 0, Instant.now(), JobStatus.RUNNING));
+        assertEquals(JobStatus.RUNNING, farm.document(ACME_KEY, doc.id(), d -> d.status() == JobStatus.RUNNING)
+                .status());
     }
 
     @Test

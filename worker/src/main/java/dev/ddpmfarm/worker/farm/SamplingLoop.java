@@ -1,7 +1,9 @@
 package dev.ddpmfarm.worker.farm;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.ddpmfarm.common.config.FarmConfig;
 import dev.ddpmfarm.common.model.ModelRegistry;
+import dev.ddpmfarm.common.store.StoreException;
 import dev.ddpmfarm.common.wire.Control;
 import dev.ddpmfarm.common.wire.ControlAction;
 import dev.ddpmfarm.common.wire.ErrorEvent;
@@ -38,6 +40,7 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -75,6 +78,8 @@ final class SamplingLoop implements Runnable {
     private static final Duration IDLE_POLL = Duration.ofMillis(200);
     private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long ACK_TIMEOUT_SECONDS = 30;
+    /** The pause before a task that met an unavailable object store runs again, without spending an attempt. */
+    private static final long STORE_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final String REASON_HEADER = Topics.DLQ_REASON_HEADER;
 
     /** The batch of one model. */
@@ -190,7 +195,9 @@ final class SamplingLoop implements Runnable {
         try {
             task = Wire.fromBytes(record.value(), Task.class);
         } catch (IllegalArgumentException e) {
-            deadLetter(record.key(), record.value(), "not a valid task: " + e.getMessage());
+            String reason = "not a valid task: " + e.getMessage();
+            deadLetter(record.key(), record.value(), reason);
+            unreadableTaskError(record.value(), reason).ifPresent(error -> send(error, true));
             offsets.finished(partition, record.offset());
             return;
         }
@@ -201,6 +208,23 @@ final class SamplingLoop implements Runnable {
         } else {
             start(task, partition, record.offset());
         }
+    }
+
+    /**
+     * The error event that fails the job of a task this worker cannot read (one from a newer gateway, say), when the
+     * record still names its job and tenant: without it the job would wait in {@code queued} for ever.
+     */
+    private static Optional<ErrorEvent> unreadableTaskError(byte[] value, String reason) {
+        try {
+            JsonNode task = Wire.mapper().readTree(value);
+            if (task != null && task.path("jobId").isTextual() && task.path("tenant").isTextual()) {
+                return Optional.of(ErrorEvent.of(task.path("jobId").textValue(), task.path("tenant").textValue(),
+                        task.path("shard").asInt(0), Instant.now(), reason));
+            }
+        } catch (IOException e) {
+            LOG.debug("the unreadable task is not JSON either: {}", e.toString());
+        }
+        return Optional.empty();
     }
 
     /** A pause after an unexpected failure, so a persistent one does not spin. */
@@ -556,9 +580,19 @@ final class SamplingLoop implements Runnable {
         }
     }
 
-    /** A task failed: re-published for a later attempt, or given up when it has had its deliveries. */
+    /**
+     * A task failed: re-published for a later attempt, or given up when it has had its deliveries. A failure of the
+     * object store that a later call may not see (a restart, a network fault) spends no attempt: the task runs here
+     * again after a pause, from its newest checkpoint, for as long as the store stays away.
+     */
     private void fail(Task task, TopicPartition partition, long offset, Exception e) {
         String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (storeUnavailable(e)) {
+            LOG.warn("job {} shard {}: the object store is unavailable ({}); running it again in {} s", task.jobId(),
+                    task.shard(), reason, TimeUnit.NANOSECONDS.toSeconds(STORE_RETRY_NANOS));
+            delayed.add(new Delayed(task, partition, offset, System.nanoTime() + STORE_RETRY_NANOS));
+            return;
+        }
         try {
             if (task.attempt() >= maxAttempts) {
                 giveUp(task, partition, offset, "failed " + task.attempt() + " times; last error: " + reason);
@@ -577,6 +611,16 @@ final class SamplingLoop implements Runnable {
                     task.jobId(), task.shard(), unreported.toString());
             delayed.add(new Delayed(task, partition, offset, System.nanoTime() + backoffNanos(task.attempt() + 1)));
         }
+    }
+
+    /** Whether {@code e} comes from a retriable {@link StoreException}. */
+    static boolean storeUnavailable(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof StoreException store) {
+                return store.retriable();
+            }
+        }
+        return false;
     }
 
     /** Dead-letters a task and fails its job with {@code reason}. */

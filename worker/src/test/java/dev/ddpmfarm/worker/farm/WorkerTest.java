@@ -455,11 +455,37 @@ class WorkerTest {
     }
 
     @Test
-    @DisplayName("an unparseable task is dead-lettered with the reason; a failing one is retried, then dead-lettered")
+    @DisplayName("a task that meets an unavailable object store waits for it without spending its attempts")
+    void storeOutage() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        OBJECTS.setAvailable(false);
+        try {
+            submit(Tasks.whole(job, request(2, 5, 0, null)));
+            // longer than this test's two deliveries (FARM_WORKER_MAX_ATTEMPTS=2, 1 s apart) would have lasted
+            Thread.sleep(7_000);
+        } finally {
+            OBJECTS.setAvailable(true);
+        }
+        List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job,
+                e -> results(e) == 1 || e.stream().anyMatch(x -> x instanceof ErrorEvent));
+        assertEquals(1, results(events), events.toString());
+        assertTrue(events.stream().noneMatch(x -> x instanceof ErrorEvent), events.toString());
+    }
+
+    @Test
+    @DisplayName("an unparseable task is dead-lettered with the reason (and fails its job when it names one); a failing "
+            + "one is retried, then dead-lettered")
     void poisonAndFailure() throws Exception {
+        String newer = JobIds.next(Instant.now(), RANDOM);
         try (Producer<String, byte[]> raw = KafkaClients.rawProducer(config, "test-raw")) {
             raw.send(new ProducerRecord<>(Topics.JOBS, "poison", "{not json".getBytes(StandardCharsets.UTF_8))).get();
+            raw.send(new ProducerRecord<>(Topics.JOBS, newer, ("{\"schemaVersion\":99,\"jobId\":\"" + newer
+                    + "\",\"tenant\":\"" + TENANT + "\",\"shard\":0}").getBytes(StandardCharsets.UTF_8))).get();
         }
+        List<JobEvent> newerEvents = read(Topics.EVENTS, JobEvent.class, newer,
+                e -> e.stream().anyMatch(x -> x instanceof ErrorEvent));
+        assertTrue(((ErrorEvent) newerEvents.get(newerEvents.size() - 1)).message().startsWith("not a valid task"),
+                "the job of a task the worker cannot read fails instead of waiting for ever: " + newerEvents);
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest missingModel = new GenerateRequest("no-such-model", 2, Sampler.DDIM, 5, 0.0,
                 VarianceType.BETA, 1L, null, 1.0, 0, List.of(OutputFormat.NPY), 5, null, null, null);
