@@ -16,7 +16,9 @@ import org.apache.kafka.common.TopicPartition;
 final class OffsetTracker {
     /** Per partition: received offset → finished. */
     private final Map<TopicPartition, TreeMap<Long, Boolean>> pending = new HashMap<>();
-    /** Per partition: the position last returned by {@link #committable()}. */
+    /** Per partition: one past its finished prefix, the position it may commit. */
+    private final Map<TopicPartition, Long> ready = new HashMap<>();
+    /** Per partition: the position last reported {@link #committed}. */
     private final Map<TopicPartition, Long> committed = new HashMap<>();
 
     /** A record was received. */
@@ -33,29 +35,35 @@ final class OffsetTracker {
     }
 
     /**
-     * The positions to commit that moved since the last call: for each partition, the finished prefix of its records
-     * is dropped and the position after it returned.
+     * The positions to commit that are not committed yet: for each partition, the position after the finished prefix
+     * of its records. They count as committed once {@link #committed} says so, so a failed commit is offered again.
      */
     Map<TopicPartition, OffsetAndMetadata> committable() {
-        Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
         for (Map.Entry<TopicPartition, TreeMap<Long, Boolean>> e : pending.entrySet()) {
             TreeMap<Long, Boolean> offsets = e.getValue();
-            Long position = null;
             while (!offsets.isEmpty() && offsets.firstEntry().getValue()) {
-                position = offsets.pollFirstEntry().getKey() + 1;
-            }
-            if (position != null && !position.equals(committed.get(e.getKey()))) {
-                committed.put(e.getKey(), position);
-                out.put(e.getKey(), new OffsetAndMetadata(position));
+                ready.put(e.getKey(), offsets.pollFirstEntry().getKey() + 1);
             }
         }
+        Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
+        ready.forEach((partition, position) -> {
+            if (!position.equals(committed.get(partition))) {
+                out.put(partition, new OffsetAndMetadata(position));
+            }
+        });
         return out;
+    }
+
+    /** The broker has taken {@code positions}. */
+    void committed(Map<TopicPartition, OffsetAndMetadata> positions) {
+        positions.forEach((partition, position) -> committed.put(partition, position.offset()));
     }
 
     /** Forgets partitions this consumer no longer owns; their unfinished records will go to another consumer. */
     void forget(Collection<TopicPartition> partitions) {
         partitions.forEach(p -> {
             pending.remove(p);
+            ready.remove(p);
             committed.remove(p);
         });
     }

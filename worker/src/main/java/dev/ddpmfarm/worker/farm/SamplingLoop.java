@@ -96,6 +96,10 @@ final class SamplingLoop implements Runnable {
     private record Delayed(Task task, TopicPartition partition, long offset, long readyAtNanos) {
     }
 
+    /** A record that is not a task, to dead-letter; its offset stays open until the broker has the dead letter. */
+    private record Unreadable(TopicPartition partition, long offset, String key, byte[] value, String reason) {
+    }
+
     private final Consumer<String, byte[]> tasks;
     private final Consumer<String, Control> control;
     private final Producer<String, byte[]> producer;
@@ -109,6 +113,7 @@ final class SamplingLoop implements Runnable {
     private final List<TaskRun> runs = new ArrayList<>();
     private final List<ImageRun> imageRuns = new ArrayList<>();
     private final List<Delayed> delayed = new ArrayList<>();
+    private final List<Unreadable> unreadable = new ArrayList<>();
     private final List<Storing> storing = new ArrayList<>();
     private final Executor results;
     private final Set<String> cancelled = new HashSet<>();
@@ -172,6 +177,9 @@ final class SamplingLoop implements Runnable {
                 : idle ? Duration.ofMillis(20) : Duration.ZERO)) {
             accept(r);
         }
+        List<Unreadable> rejected = List.copyOf(unreadable);
+        unreadable.clear();
+        rejected.forEach(this::reject);
         pollCancellations();
         startDelayed();
         for (Slot slot : slots.values()) {
@@ -195,10 +203,8 @@ final class SamplingLoop implements Runnable {
         try {
             task = Wire.fromBytes(record.value(), Task.class);
         } catch (IllegalArgumentException e) {
-            String reason = "not a valid task: " + e.getMessage();
-            deadLetter(record.key(), record.value(), reason);
-            unreadableTaskError(record.value(), reason).ifPresent(error -> send(error, true));
-            offsets.finished(partition, record.offset());
+            reject(new Unreadable(partition, record.offset(), record.key(), record.value(),
+                    "not a valid task: " + e.getMessage()));
             return;
         }
         if (cancelled.contains(task.jobId())) {
@@ -207,6 +213,21 @@ final class SamplingLoop implements Runnable {
             delayed.add(new Delayed(task, partition, record.offset(), System.nanoTime() + backoffNanos(task.attempt())));
         } else {
             start(task, partition, record.offset());
+        }
+    }
+
+    /**
+     * Dead-letters a record that is not a task and fails its job when it names one; when the broker does not take
+     * them, the record waits for the next turn (a throw here would lose the rest of the poll).
+     */
+    private void reject(Unreadable record) {
+        try {
+            deadLetter(record.key(), record.value(), record.reason());
+            unreadableTaskError(record.value(), record.reason()).ifPresent(error -> send(error, true));
+            offsets.finished(record.partition(), record.offset());
+        } catch (RuntimeException e) {
+            LOG.warn("cannot dead-letter a record that is not a task ({}); trying again", e.toString());
+            unreadable.add(record);
         }
     }
 
@@ -667,6 +688,7 @@ final class SamplingLoop implements Runnable {
             }
         }
         delayed.removeIf(d -> partitions.contains(d.partition()));
+        unreadable.removeIf(u -> partitions.contains(u.partition()));
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {
@@ -707,6 +729,7 @@ final class SamplingLoop implements Runnable {
         Map<TopicPartition, OffsetAndMetadata> positions = offsets.committable();
         if (!positions.isEmpty()) {
             tasks.commitSync(positions);
+            offsets.committed(positions);
         }
     }
 

@@ -26,8 +26,11 @@ class OffsetTrackerTest {
         assertEquals(Map.of(), t.committable(), "10 is unfinished: nothing moves");
         t.finished(P0, 10);
         t.finished(P1, 3);
-        assertEquals(Map.of(P0, new OffsetAndMetadata(13), P1, new OffsetAndMetadata(4)), t.committable());
-        assertEquals(Map.of(), t.committable(), "a position is returned once");
+        Map<TopicPartition, OffsetAndMetadata> positions = t.committable();
+        assertEquals(Map.of(P0, new OffsetAndMetadata(13), P1, new OffsetAndMetadata(4)), positions);
+        assertEquals(positions, t.committable(), "offered again until the broker has taken them");
+        t.committed(positions);
+        assertEquals(Map.of(), t.committable(), "a committed position is not offered again");
         t.finished(P0, 13);
         assertEquals(Map.of(P0, new OffsetAndMetadata(14)), t.committable());
     }
