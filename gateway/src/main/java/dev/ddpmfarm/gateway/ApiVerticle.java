@@ -277,7 +277,11 @@ final class ApiVerticle extends VerticleBase {
         }).onFailure(e -> {
             s.metrics().submissionsUnavailable.incrementAndGet();
             LOG.warn("submission of job {} failed: {}", id, e.toString());
-            Problems.unavailable(ctx, "the job could not be stored on the broker; nothing was queued, retry later");
+            // a commit that timed out can still complete on the broker: the answer names the job, so the client can
+            // look before it submits again
+            Problems.unavailable(ctx, "the broker did not confirm job " + id + ", which is then normally not queued ("
+                    + "GET /v1/jobs/" + id + " finds it if the broker took it after all); retry later, with an "
+                    + "Idempotency-Key to queue it once at most");
         });
     }
 
