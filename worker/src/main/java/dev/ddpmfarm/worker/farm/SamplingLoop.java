@@ -236,6 +236,9 @@ final class SamplingLoop implements Runnable {
      * record still names its job and tenant: without it the job would wait in {@code queued} for ever.
      */
     private static Optional<ErrorEvent> unreadableTaskError(byte[] value, String reason) {
+        if (value == null) {
+            return Optional.empty();
+        }
         try {
             JsonNode task = Wire.mapper().readTree(value);
             if (task != null && task.path("jobId").isTextual() && task.path("tenant").isTextual()) {
@@ -635,7 +638,7 @@ final class SamplingLoop implements Runnable {
     }
 
     /** Whether {@code e} comes from a retriable {@link StoreException}. */
-    static boolean storeUnavailable(Throwable e) {
+    private static boolean storeUnavailable(Throwable e) {
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof StoreException store) {
                 return store.retriable();
