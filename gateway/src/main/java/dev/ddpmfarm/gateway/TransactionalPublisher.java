@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes groups of records atomically with a transactional producer: a submission's queued event and its tasks, or
  * a cancellation's control message and event, become visible to {@code read_committed} consumers together or not at
- * all, so a client that gets 503 left nothing behind and a client that gets 202 has its job on the broker.
+ * all, so a client that gets 202 has its job on the broker, and one that gets 503 normally left nothing behind (a
+ * commit that timed out can still complete: the 503 names the job, so the client can look).
  * <p>
  * One thread owns the producer. It commits every group waiting at that moment in one transaction (group commit), so
  * concurrent submissions share the commit's round trips. A group fails when its transaction fails or when it waited

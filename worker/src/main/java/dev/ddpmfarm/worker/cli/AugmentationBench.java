@@ -38,7 +38,7 @@ public final class AugmentationBench {
         int real = Integer.parseInt(a.value("--real", "1000"));
         long presentations = Long.parseLong(a.value("--presentations", "360000"));
         long seed = Long.parseLong(a.value("--seed", "0"));
-        Path out = Path.of(a.value("--out", "augmentation-bench.txt"));
+        Path out = Path.of(a.value("--out", "target/augmentation-bench.txt"));
 
         TrainingSet train = TrainingSet.fashionMnist(FashionMnist.DEFAULT_DIR);
         TrainingSet test = TrainingSet.of(FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST),
@@ -60,6 +60,7 @@ public final class AugmentationBench {
                     100 * r.accuracy(), r.epochs(), r.trainImages(), r.seconds()));
         }
         System.out.print(report);
+        Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, report);
         System.err.println("written to " + out.toAbsolutePath());
     }
