@@ -15,7 +15,8 @@ import java.util.stream.Stream;
  * The models a process serves: every directory of the models directory with a {@code config.json} (SPEC §7), read
  * as a {@link ModelCard} and found by its name (the gateway validates jobs against the card, the worker loads the
  * directory). A lookup of an unknown model, or the list of them all, rescans the directory (at most every few
- * seconds), so a model that lands while the process runs is picked up. Logs through {@link System.Logger}, which the processes route to SLF4J.
+ * seconds), so a model that lands while the process runs is picked up. Logs through {@link System.Logger}, which the
+ * processes route to SLF4J.
  */
 public final class ModelRegistry {
     private static final System.Logger LOG = System.getLogger(ModelRegistry.class.getName());
