@@ -668,7 +668,12 @@ final class ApiVerticle extends VerticleBase {
     }
 
     private void health(RoutingContext ctx) {
-        json(ctx, Map.of("status", "up", "jobs", s.store().size()));
+        if (s.metrics().eventsReading.get()) {
+            json(ctx, Map.of("status", "up", "jobs", s.store().size()));
+        } else {
+            ctx.response().setStatusCode(503);
+            json(ctx, Map.of("status", "down", "reason", "the gateway stopped reading farm.events.v1; see its log"));
+        }
     }
 
     private void metrics(RoutingContext ctx) {

@@ -15,7 +15,6 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -26,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * Feeds the {@link JobStore} from {@code farm.events.v1}: a group-less consumer assigned every partition reads the
  * topic from the beginning, on its own thread, and applies each record in partition order. {@code start} completes
  * once the store has caught up with what the topic held at startup, so a restarted gateway answers only with its
- * state rebuilt. A record that cannot be parsed is logged, counted and skipped.
+ * state rebuilt. A record that cannot be parsed is logged, counted and skipped. While the thread reads,
+ * {@link GatewayMetrics#eventsReading} is set: {@code /health} answers 503 once it stopped, since job states no longer
+ * change (a restarted gateway rebuilds them from the topic).
  */
 final class EventsVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(EventsVerticle.class);
@@ -56,6 +57,7 @@ final class EventsVerticle extends VerticleBase {
         try (Consumer<String, JobEvent> c = KafkaClients.reader(config, "farm-gateway-events-" + UUID.randomUUID(),
                 JobEvent.class)) {
             consumer = c;
+            metrics.eventsReading.set(true);
             List<TopicPartition> partitions = c.partitionsFor(Topics.EVENTS, Duration.ofSeconds(30)).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             c.assign(partitions);
@@ -72,9 +74,11 @@ final class EventsVerticle extends VerticleBase {
             }
         } catch (WakeupException e) {
             LOG.debug("events consumer woken up to stop");
-        } catch (KafkaException | IllegalStateException e) {
-            LOG.error("events consumer stopped: {}", e.toString());
+        } catch (RuntimeException e) {
+            LOG.error("events consumer stopped; job states no longer change and /health answers 503", e);
             context.runOnContext(v -> caughtUp.tryFail(e));
+        } finally {
+            metrics.eventsReading.set(false);
         }
     }
 

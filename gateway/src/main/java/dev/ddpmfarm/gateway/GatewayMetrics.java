@@ -3,6 +3,7 @@ package dev.ddpmfarm.gateway;
 import dev.ddpmfarm.common.metrics.PrometheusText;
 import dev.ddpmfarm.common.wire.JobStatus;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,6 +24,8 @@ final class GatewayMetrics {
     /** Age of the newest event when the gateway applied it, in milliseconds. */
     final AtomicLong eventAgeMillis = new AtomicLong();
     final AtomicLong poisonEvents = new AtomicLong();
+    /** Whether the thread that applies {@code farm.events.v1} to the job store runs. */
+    final AtomicBoolean eventsReading = new AtomicBoolean();
 
     String render(JobStore store) {
         PrometheusText out = new PrometheusText();
@@ -46,6 +49,8 @@ final class GatewayMetrics {
                         store.eventsIgnored())
                 .counter("farm_events_poison_total", "Records of farm.events.v1 that could not be parsed.",
                         poisonEvents.get())
+                .gauge("farm_events_consumer_up", "1 while this gateway reads farm.events.v1, 0 once it stopped.",
+                        eventsReading.get() ? 1 : 0)
                 .gauge("farm_event_lag_records", "Records of farm.events.v1 not yet read by this gateway.",
                         eventLagRecords.get())
                 .gauge("farm_event_age_seconds", "Age of the newest event when this gateway applied it.",

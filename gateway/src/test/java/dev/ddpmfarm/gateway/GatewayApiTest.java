@@ -89,7 +89,9 @@ class GatewayApiTest {
     @Test
     @DisplayName("health needs no key; the API answers 401 problem+json without a key or with a wrong one")
     void authentication() throws Exception {
-        assertEquals(200, farm.get(null, "/health").statusCode());
+        HttpResponse<Buffer> health = farm.get(null, "/health");
+        assertEquals(200, health.statusCode());
+        assertEquals("up", Wire.fromJson(health.bodyAsString(), Map.class).get("status"));
         HttpResponse<Buffer> none = farm.get(null, "/v1/jobs");
         problem(none, 401);
         assertTrue(none.getHeader("WWW-Authenticate").startsWith("Bearer"));
@@ -467,7 +469,7 @@ class GatewayApiTest {
         assertTrue(metrics.getHeader("Content-Type").startsWith("text/plain"));
         String text = metrics.bodyAsString();
         for (String name : List.of("farm_jobs{status=\"queued\"}", "farm_queue_depth_tasks", "farm_jobs_submitted_total",
-                "farm_events_consumed_total", "farm_event_lag_records")) {
+                "farm_events_consumed_total", "farm_event_lag_records", "farm_events_consumer_up 1")) {
             assertTrue(text.contains("\n" + name + " ") || text.startsWith(name + " ")
                     || text.contains("\n" + name), name + " in\n" + text);
         }
