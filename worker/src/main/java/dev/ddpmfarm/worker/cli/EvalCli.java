@@ -73,12 +73,17 @@ public final class EvalCli {
         int batch = Integer.parseInt(a.value("--batch", "128"));
         Path reportFile = Path.of(a.value("--report", "target/eval-" + modelDir.getFileName() + ".txt"));
         Map<String, Path> samples = samplesFiles(a.value("--samples", ""), runs);
+        LoadedModel model = LoadedModel.load(modelDir, System.err);
+        if (runs.contains("cond") && model.denoiser().numClasses() == 0) {
+            throw new IllegalArgumentException("--runs cond needs a class-conditional model; " + modelDir
+                    + " has no classes");
+        }
 
         TrainingSet train = TrainingSet.fashionMnist(FashionMnist.DEFAULT_DIR);
         TrainingSet test = TrainingSet.of(FashionMnist.load(FashionMnist.DEFAULT_DIR, FashionMnist.Split.TEST),
                 FashionMnist.CLASS_NAMES);
         Classifier classifier = classifier(modelDir, train, test);
-        EvalCli eval = new EvalCli(LoadedModel.load(modelDir, System.err), classifier,
+        EvalCli eval = new EvalCli(model, classifier,
                 FrechetDistance.Gaussian.fit(eval(classifier, test.images())), batch);
 
         Map<String, Object> quality = new LinkedHashMap<>();
@@ -141,7 +146,7 @@ public final class EvalCli {
         }
 
         INDArray probabilities = classifier.probabilities(Classifier.toInput(images));
-        int[] histogram = new int[classes];
+        int[] histogram = new int[(int) probabilities.columns()];
         int agree = 0;
         for (int i = 0; i < count; i++) {
             int predicted = probabilities.getRow(i).argMax().getInt(0);
@@ -155,6 +160,8 @@ public final class EvalCli {
         result.put("sampler", sampler.wireName());
         result.put("steps", steps);
         result.put("count", count);
+        result.put("seed", seed);
+        result.put("frechetFloor", round(floor));
         result.put("frechet", round(distance));
         result.put("frechetOverFloor", round(distance / floor));
         result.put("classShares", Arrays.stream(histogram).mapToObj(h -> round((double) h / count)).toList());
@@ -177,7 +184,8 @@ public final class EvalCli {
 
     /**
      * The new measurements over a card's earlier ones: runs not measured again keep their results (the trainer's
-     * export starts every new set of weights with an empty quality, so they belong to the same weights).
+     * export starts every new set of weights with an empty quality, so they belong to the same weights), each with
+     * the seed and the floor it was measured against, which the top-level floor of a later evaluation need not share.
      */
     static Map<String, Object> merged(Map<String, Object> earlier, Map<String, Object> now) {
         Map<String, Object> out = new LinkedHashMap<>(earlier);

@@ -84,11 +84,15 @@ class EvalCliTest {
     }
 
     @Test
-    @DisplayName("farm eval --samples judges a file: the floor's own training images score exactly 1× the floor")
+    @DisplayName("farm eval --samples judges a file of an unconditional model: the floor's own training images score"
+            + " exactly 1× the floor; the conditional run is refused for that model")
     void judgesSamplesFromAFile() throws IOException {
         assumeTrue(Files.exists(FashionMnist.DEFAULT_DIR.resolve("train-images-idx3-ubyte.gz")),
                 "needs the dataset-fashion-mnist package (scripts/test installs it)");
-        Path model = TinyModel.write(dir.resolve("models"), 28);
+        Path model = TinyModel.write(dir.resolve("models"), 28, 0);
+        IllegalArgumentException cond = assertThrows(IllegalArgumentException.class,
+                () -> EvalCli.main(new String[] {"--model", model.toString(), "--runs", "cond"}));
+        assertTrue(cond.getMessage().contains("needs a class-conditional model"), cond.getMessage());
         TrainingSet train = TrainingSet.fashionMnist(FashionMnist.DEFAULT_DIR);
         int[] firstLabels = Arrays.copyOf(train.labels(), 512);
         Classifier.train(Arrays.copyOf(train.images(), 512), firstLabels, 10, 1, 0,
@@ -103,6 +107,9 @@ class EvalCliTest {
         Map<String, Object> run = (Map<String, Object>) ((Map<String, Object>) ModelCard.read(model).quality()
                 .get("runs")).get("ddpm1000");
         assertEquals(1.0, (double) run.get("frechetOverFloor"), 1e-4);
+        assertEquals(run.get("frechet"), run.get("frechetFloor"));
+        assertEquals(0, ((Number) run.get("seed")).intValue());
+        assertEquals(10, ((List<?>) run.get("classShares")).size(), "one share per class of the classifier");
         assertEquals(samples.toString(), run.get("samples"));
         assertEquals(1000, run.get("steps"));
         assertTrue(Files.readString(dir.resolve("report.txt")).contains("samples from " + samples));

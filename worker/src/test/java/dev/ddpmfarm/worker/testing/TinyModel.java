@@ -30,10 +30,15 @@ public final class TinyModel {
 
     /** The same network for {@code size}×{@code size} images (28: Fashion-MNIST's, for the evaluation's classifier). */
     public static Path write(Path modelsDir, int size) {
-        UNetConfig config = new UNetConfig(1, size, 8, new int[] {1, 2}, 1, new int[] {4}, 4, CLASSES);
+        return write(modelsDir, size, CLASSES);
+    }
+
+    /** The same network with {@code classes} classes (0: unconditional). */
+    public static Path write(Path modelsDir, int size, int classes) {
+        UNetConfig config = new UNetConfig(1, size, 8, new int[] {1, 2}, 1, new int[] {4}, 4, classes);
         UNetModel model = UNetModel.initial(config, 1000, 11);
         Path dir = modelsDir.resolve(NAME);
-        List<String> classNames = IntStream.range(0, CLASSES).mapToObj(c -> "class-" + c).toList();
+        List<String> classNames = IntStream.range(0, classes).mapToObj(c -> "class-" + c).toList();
         new ModelCard(NAME, model.imageShape(), model.timesteps(), BetaSchedule.LINEAR.wireName(), classNames,
                 UNetModel.architectureMap(config), UNetParameters.count(config), Map.of("data", "none (random weights)"),
                 Map.of()).write(dir);
