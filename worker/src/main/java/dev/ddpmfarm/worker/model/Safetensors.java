@@ -39,11 +39,27 @@ public final class Safetensors {
 
     /** Writes the tensors (sorted by name) and metadata to {@code file}, atomically. */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-            write(out, tensors, metadata);
+        write(Map.of(file, tensors), metadata);
+    }
+
+    /**
+     * Writes several files with the same metadata: each to a temporary name first, then all are moved into place,
+     * so a process killed while writing leaves either none or (but for the moment between two moves) all of them new.
+     */
+    public static void write(Map<Path, Map<String, Tensor>> files, Map<String, String> metadata) throws IOException {
+        for (Map.Entry<Path, Map<String, Tensor>> file : files.entrySet()) {
+            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(temporary(file.getKey())),
+                    1 << 20)) {
+                write(out, file.getValue(), metadata);
+            }
         }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        for (Path file : files.keySet()) {
+            Files.move(temporary(file), file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    private static Path temporary(Path file) {
+        return file.resolveSibling(file.getFileName() + ".tmp");
     }
 
     /** The file's bytes: the tensors (sorted by name) and metadata, e.g. to store them as one object. */

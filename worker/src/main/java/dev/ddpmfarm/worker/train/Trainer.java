@@ -177,18 +177,22 @@ public final class Trainer {
         return new UNetModel(options.config(), options.alphasCumprod().length, copy);
     }
 
-    /** Writes weights, Adam moments, EMA and step atomically to the checkpoint directory. */
+    /**
+     * Writes weights, Adam moments, EMA and step to the checkpoint directory: both files are complete under temporary
+     * names before either replaces the previous checkpoint's (a pair from different steps is refused by the resume).
+     */
     public void checkpoint() throws IOException {
         Files.createDirectories(checkpointDir);
-        Map<String, String> metadata = Map.of("step", Long.toString(step));
         Map<String, Safetensors.Tensor> adam = new LinkedHashMap<>();
         addAll(adam, "adam_m/", optimizer.m);
         addAll(adam, "adam_v/", optimizer.v);
-        Safetensors.write(checkpointDir.resolve(ADAM), adam, metadata);
         Map<String, Safetensors.Tensor> weights = new LinkedHashMap<>();
         addAll(weights, "param/", params);
         addAll(weights, "ema/", optimizer.ema);
-        Safetensors.write(checkpointDir.resolve(WEIGHTS), weights, metadata);
+        Map<Path, Map<String, Safetensors.Tensor>> files = new LinkedHashMap<>();
+        files.put(checkpointDir.resolve(ADAM), adam);
+        files.put(checkpointDir.resolve(WEIGHTS), weights);
+        Safetensors.write(files, Map.of("step", Long.toString(step)));
     }
 
     public static boolean hasCheckpoint(Path dir) {
