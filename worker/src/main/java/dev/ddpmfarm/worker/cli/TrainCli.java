@@ -18,8 +18,9 @@ import java.util.Map;
 /**
  * {@code farm train --data fashion-mnist --out DIR [--resume] [--minutes M] [--epochs E] [--batch B] [--seed S]
  * [--lr-anneal-steps N] [--class-dropout P] [--checkpoints DIR]}: trains a U-Net with {@link Trainer} and writes the
- * EMA weights as a model directory every ten minutes and at the end. {@code --class-dropout} (default 0.1) is the
- * share of images trained with the null class: the unconditional model, and guidance's reference.
+ * EMA weights as a model directory every ten minutes and at the end (at step N of {@code --lr-anneal-steps}, where
+ * the learning rate reaches zero, at the latest). {@code --class-dropout} (default 0.1) is the share of images trained
+ * with the null class: the unconditional model, and guidance's reference.
  */
 public final class TrainCli {
     /** How often the EMA model directory is rewritten, so an interrupted run always leaves a usable model. */
@@ -53,24 +54,32 @@ public final class TrainCli {
         Trainer.Options options = new Trainer.Options(config, alphasCumprod, batch, 2e-4, 1000, annealSteps, 1.0, 0.9995,
                 classDropout, seed, Duration.ofMinutes(5));
         Trainer trainer = new Trainer(options, data, checkpoints, System.out);
-        long maxSteps = epochs.map(e -> (long) Math.ceil(Double.parseDouble(e) * trainer.stepsPerEpoch()))
-                .orElse(Long.MAX_VALUE);
+        // a rate annealed to zero at step N ends the run there: further steps would move nothing but the EMA
+        long maxSteps = Math.min(annealSteps > 0 ? annealSteps : Long.MAX_VALUE,
+                epochs.map(e -> (long) Math.ceil(Double.parseDouble(e) * trainer.stepsPerEpoch())).orElse(Long.MAX_VALUE));
         System.out.printf("training %,d parameters on %,d images, batch %d, checkpoints in %s%n",
                 UNetParameters.count(config), data.size(), batch, checkpoints);
         Thread main = Thread.currentThread();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread stopOnSignal = new Thread(() -> {
             trainer.requestStop();
             try {
                 main.join(Duration.ofMinutes(2).toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }));
+        });
+        Runtime.getRuntime().addShutdownHook(stopOnSignal);
         Instant deadline = Instant.now().plusSeconds((long) Math.min(minutes * 60, 1e12));
         while (trainer.step() < maxSteps && Instant.now().isBefore(deadline) && !trainer.stopRequested()) {
             Duration left = Duration.between(Instant.now(), deadline);
             trainer.train(maxSteps, left.compareTo(EXPORT_EVERY) < 0 ? left : EXPORT_EVERY);
             export(trainer, out, dataName, data.classNames(), options);
+        }
+        try {
+            // a hook left behind would wait for this thread in a later System.exit of the same JVM (a test's)
+            Runtime.getRuntime().removeShutdownHook(stopOnSignal);
+        } catch (IllegalStateException shuttingDown) {
+            // a signal stopped the training: the hook is running
         }
         System.out.printf("wrote %s at step %d (epoch %.2f)%n", out, trainer.step(), trainer.step() / trainer.stepsPerEpoch());
     }
