@@ -43,8 +43,8 @@ public final class Safetensors {
     }
 
     /**
-     * Writes several files with the same metadata: each to a temporary name first, then all are moved into place,
-     * so a process killed while writing leaves either none or (but for the moment between two moves) all of them new.
+     * Writes several files with the same metadata: each to a temporary name first, then all are moved into place, so
+     * a process killed while writing leaves the previous files (only a kill between two moves leaves a mixed set).
      */
     public static void write(Map<Path, Map<String, Tensor>> files, Map<String, String> metadata) throws IOException {
         for (Map.Entry<Path, Map<String, Tensor>> file : files.entrySet()) {
