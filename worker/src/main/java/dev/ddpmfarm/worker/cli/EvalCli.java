@@ -66,7 +66,8 @@ public final class EvalCli {
         Args a = new Args(args);
         Path modelDir = Path.of(a.value("--model", "models/fashion-mnist"));
         int count = Integer.parseInt(a.value("--count", "1000"));
-        List<String> runs = List.of(a.value("--runs", "ddim50,ddpm1000,cond").split(","));
+        List<String> runs = Arrays.stream(a.value("--runs", "ddim50,ddpm1000,cond").split(",")).map(String::trim)
+                .toList();
         double guidance = Double.parseDouble(a.value("--guidance", "2"));
         int nllImages = Integer.parseInt(a.value("--nll-images", "100"));
         long seed = Long.parseLong(a.value("--seed", "0"));
@@ -96,7 +97,7 @@ public final class EvalCli {
                 (double) quality.get("classifierTestAccuracy"), count, floor);
         Map<String, Object> runResults = new LinkedHashMap<>();
         for (String run : runs) {
-            runResults.put(run, eval.run(run.trim(), count, guidance, seed, floor, samples.get(run.trim())));
+            runResults.put(run, eval.run(run, count, guidance, seed, floor, samples.get(run)));
         }
         quality.put("runs", runResults);
         if (nllImages > 0) {
@@ -210,7 +211,7 @@ public final class EvalCli {
             if (parts.length != 2 || parts[1].isBlank()) {
                 throw new IllegalArgumentException("--samples takes RUN=FILE.npy, not " + entry);
             }
-            if (!runs.stream().map(String::trim).toList().contains(run)) {
+            if (!runs.contains(run)) {
                 throw new IllegalArgumentException("--samples names run " + run + ", which --runs " + runs
                         + " does not hold");
             }

@@ -8,6 +8,7 @@ import dev.ddpmfarm.worker.output.Png;
 import dev.ddpmfarm.worker.output.Uint8Image;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +30,7 @@ class TrainCliTest {
         TrainCli.main(args);
         ModelCard card = ModelCard.read(dir.resolve("models/mine"));
         assertEquals(3, ((Number) card.training().get("steps")).intValue());
-        assertEquals(java.util.List.of("bag", "shirt"), card.classNames());
+        assertEquals(List.of("bag", "shirt"), card.classNames());
 
         TrainCli.main(args);
         assertEquals(3, ((Number) ModelCard.read(dir.resolve("models/mine")).training().get("steps")).intValue());
