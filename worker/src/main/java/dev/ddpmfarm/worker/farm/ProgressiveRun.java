@@ -17,7 +17,10 @@ import dev.ddpmfarm.worker.sampling.BatchSampler;
 import dev.ddpmfarm.worker.sampling.ContinuousBatch;
 import dev.ddpmfarm.worker.sampling.SampleState;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -26,37 +29,72 @@ import org.apache.kafka.common.TopicPartition;
  * the DDPM reverse process (σ² = β, all T steps) started at x_t. The reconstructions run in a continuous batch of
  * their own, one forward pass per step; x̂_0 is the clipped prediction of the first reverse step from x_t, the same
  * forward pass. Noise is keyed by (seed, key, t) with a key for x_t and one per reconstruction for every (image, t)
- * ({@link #noiseKey}), so the job is reproducible; it restarts from the beginning when redelivered.
+ * ({@link #noiseKey}), so the job is reproducible. Its checkpoint ({@link State}) holds the finished images and the
+ * reconstructions under way, so a redelivered job goes on where it stood and stores the same files.
  */
 final class ProgressiveRun extends ImageRun {
     /** Where a reconstruction belongs: input image, position in the timestep list, reconstruction number. */
     private record Slot(int image, int timestep, int sample) {
     }
 
+    /** A finished image of the run (x̂_0 or a reconstruction) and its RMSE from x_0 on the [0, 255] scale. */
+    private record Decoded(Uint8Image image, double rmse255) {
+    }
+
+    /**
+     * What a redelivered run resumes from: its work done, the images finished so far ({@code sample} −1 for x̂_0) and
+     * the reconstructions that have taken steps (position and x); the others start again at x_t, drawn anew from
+     * their keys.
+     */
+    record State(long workDone, List<Finished> finished, List<Running> running) {
+        record Finished(int image, int timestep, int sample, Uint8Image decoded, double rmse255) {
+        }
+
+        record Running(int image, int timestep, int sample, int position, float[] x) {
+        }
+    }
+
     private final ProgressiveRequest request;
     private final int[] shape;
     private final int timesteps;
     private final float[][] x0;
-    private final float[][][] xt;
-    private final float[][][] predX0;
-    private final float[][][][] samples;
+    private final Uint8Image[][] noisy;
+    private final Decoded[][] predicted;
+    private final Decoded[][][] samples;
     private final ContinuousBatch<Slot> batch;
     private final long work;
+    private final long resumedWork;
     private long workDone;
     private int lastTimestep;
 
     ProgressiveRun(Task task, TopicPartition partition, long offset, Denoiser denoiser, GaussianDiffusion process,
-                   float[][] x0, int maxBatch) {
+                   float[][] x0, int maxBatch, byte[] checkpoint) {
         super(task, partition, offset);
         this.request = (ProgressiveRequest) task().request();
         this.shape = denoiser.imageShape();
         this.timesteps = process.timesteps();
         this.x0 = x0;
         int nt = request.timesteps().size();
-        int perT = Math.max(1, request.samplesPerTimestep());
-        this.xt = new float[x0.length][nt][];
-        this.predX0 = new float[x0.length][nt][];
-        this.samples = new float[x0.length][nt][request.samplesPerTimestep()][];
+        int spt = request.samplesPerTimestep();
+        int perT = Math.max(1, spt);
+        this.noisy = new Uint8Image[x0.length][nt];
+        this.predicted = new Decoded[x0.length][nt];
+        this.samples = new Decoded[x0.length][nt][spt];
+        Map<Slot, State.Running> running = new HashMap<>();
+        if (checkpoint != null) {
+            State state = Wire.fromBytes(checkpoint, State.class);
+            for (State.Finished f : state.finished()) {
+                Decoded d = new Decoded(f.decoded(), f.rmse255());
+                if (f.sample() < 0) {
+                    predicted[f.image()][f.timestep()] = d;
+                } else {
+                    samples[f.image()][f.timestep()][f.sample()] = d;
+                }
+            }
+            state.running().forEach(r -> running.put(new Slot(r.image(), r.timestep(), r.sample()), r));
+            workDone = state.workDone();
+        }
+        this.resumedWork = workDone;
         BatchSampler sampler = new BatchSampler(denoiser);
         this.batch = new ContinuousBatch<>(sampler, maxBatch);
         Scheduler ddpm = Scheduler.create(process, Sampler.DDPM, process.timesteps(), VarianceType.BETA, 0);
@@ -66,19 +104,24 @@ final class ProgressiveRun extends ImageRun {
             for (int j = 0; j < nt; j++) {
                 int t = request.timesteps().get(j);
                 if (t == 0) {
-                    xt[i][j] = x0[i];
-                    predX0[i][j] = x0[i];
-                    for (int k = 0; k < request.samplesPerTimestep(); k++) {
-                        samples[i][j][k] = x0[i];
-                    }
+                    noisy[i][j] = image(x0[i]);
+                    predicted[i][j] = decode(x0[i], i);
+                    Arrays.fill(samples[i][j], predicted[i][j]);
                     continue;
                 }
-                xt[i][j] = process.qSample(x0[i], t - 1,
+                float[] xt = process.qSample(x0[i], t - 1,
                         KeyedNoise.gaussian(seed, noiseKey(i, j, nt, perT, 0), t - 1, sampler.dims()));
+                noisy[i][j] = image(xt);
                 for (int k = 0; k < perT; k++) {
-                    batch.add(new Slot(i, j, k), new SampleState(task().jobId(), noiseKey(i, j, nt, perT, k + 1), seed,
-                            ddpm, Denoiser.NO_CLASS, 1, process.timesteps() - t, xt[i][j].clone()), 0);
-                    total += request.samplesPerTimestep() == 0 ? 1 : t;
+                    total += spt == 0 ? 1 : t;
+                    if (spt == 0 ? predicted[i][j] != null : samples[i][j][k] != null) {
+                        continue;
+                    }
+                    Slot slot = new Slot(i, j, k);
+                    State.Running r = running.get(slot);
+                    batch.add(slot, new SampleState(task().jobId(), noiseKey(i, j, nt, perT, k + 1), seed, ddpm,
+                            Denoiser.NO_CLASS, 1, r == null ? process.timesteps() - t : r.position(),
+                            r == null ? xt.clone() : r.x()), 0);
                 }
             }
         }
@@ -106,16 +149,20 @@ final class ProgressiveRun extends ImageRun {
             Slot slot = s.owner();
             lastTimestep = s.result().timestep();
             workDone++;
-            int t = request.timesteps().get(slot.timestep());
-            if (s.result().step() == timesteps - t + 1 && slot.sample() == 0) {
-                predX0[slot.image()][slot.timestep()] = s.result().predXStart();
+            if (s.result().step() == firstStep(slot) + 1 && slot.sample() == 0) {
+                predicted[slot.image()][slot.timestep()] = decode(s.result().predXStart(), slot.image());
             }
             if (request.samplesPerTimestep() == 0) {
                 batch.remove(o -> o == slot);
             } else if (s.result().sample().done()) {
-                samples[slot.image()][slot.timestep()][slot.sample()] = s.result().x();
+                samples[slot.image()][slot.timestep()][slot.sample()] = decode(s.result().x(), slot.image());
             }
         }
+    }
+
+    /** The position a reconstruction of {@code slot} starts from: the reverse steps above its t. */
+    private int firstStep(Slot slot) {
+        return timesteps - request.timesteps().get(slot.timestep());
     }
 
     @Override
@@ -128,10 +175,9 @@ final class ProgressiveRun extends ImageRun {
         return work;
     }
 
-    /** None: a redelivered progressive job starts again (it is short). */
     @Override
     long resumedWork() {
-        return 0;
+        return resumedWork;
     }
 
     @Override
@@ -151,7 +197,32 @@ final class ProgressiveRun extends ImageRun {
 
     @Override
     byte[] checkpoint() {
-        return null;
+        List<State.Finished> finished = new ArrayList<>();
+        for (int i = 0; i < x0.length; i++) {
+            for (int j = 0; j < request.timesteps().size(); j++) {
+                if (request.timesteps().get(j) == 0) {
+                    continue;
+                }
+                if (predicted[i][j] != null) {
+                    finished.add(new State.Finished(i, j, -1, predicted[i][j].image(), predicted[i][j].rmse255()));
+                }
+                for (int k = 0; k < samples[i][j].length; k++) {
+                    Decoded d = samples[i][j][k];
+                    if (d != null) {
+                        finished.add(new State.Finished(i, j, k, d.image(), d.rmse255()));
+                    }
+                }
+            }
+        }
+        List<State.Running> running = new ArrayList<>();
+        for (ContinuousBatch.Entry<Slot> e : batch.entries()) {
+            Slot slot = e.owner();
+            if (e.state().position() > firstStep(slot)) {
+                running.add(new State.Running(slot.image(), slot.timestep(), slot.sample(), e.state().position(),
+                        e.state().x()));
+            }
+        }
+        return Wire.toBytes(new State(workDone, finished, running));
     }
 
     /** {@code progressive.json}: the RMSE on the [0, 255] scale of x̂_0 and of each reconstruction, per image and t. */
@@ -169,15 +240,15 @@ final class ProgressiveRun extends ImageRun {
         for (int i = 0; i < x0.length; i++) {
             List<Uint8Image> grid = new ArrayList<>();
             for (int j = 0; j < nt; j++) {
-                grid.add(image(xt[i][j]));
-                grid.add(image(predX0[i][j]));
+                grid.add(noisy[i][j]);
+                grid.add(predicted[i][j].image());
                 double[] rmse = new double[spt];
                 for (int k = 0; k < spt; k++) {
-                    grid.add(image(samples[i][j][k]));
-                    rmse[k] = BoundEvaluator.rmse255(samples[i][j][k], x0[i]);
+                    grid.add(samples[i][j][k].image());
+                    rmse[k] = samples[i][j][k].rmse255();
                 }
                 grid.add(image(x0[i]));
-                rows.add(new Report.Row(i, request.timesteps().get(j), BoundEvaluator.rmse255(predX0[i][j], x0[i]), rmse));
+                rows.add(new Report.Row(i, request.timesteps().get(j), predicted[i][j].rmse255(), rmse));
             }
             out.add(new Output(String.format("progressive/%03d.png", i), Png.encode(Grid.of(grid, spt + 3,
                     Grid.PADDING)), Png.MEDIA_TYPE));
@@ -185,6 +256,11 @@ final class ProgressiveRun extends ImageRun {
         out.add(new Output("progressive.json", Wire.toBytes(new Report(x0.length, request.timesteps(), spt, rows)),
                 "application/json"));
         return out;
+    }
+
+    /** x as an image and its RMSE from input image {@code i}. */
+    private Decoded decode(float[] x, int i) {
+        return new Decoded(image(x), BoundEvaluator.rmse255(x, x0[i]));
     }
 
     private Uint8Image image(float[] x) {

@@ -319,10 +319,11 @@ final class SamplingLoop implements Runnable {
             return;
         }
         LoadedModel model = slot.model();
+        byte[] checkpoint = store.imageCheckpoint(task).orElse(null);
         ImageRun run = request instanceof ProgressiveRequest
-                ? new ProgressiveRun(task, partition, offset, model.denoiser(), model.process(), x0, maxBatch)
-                : new RateDistortionRun(task, partition, offset, model, x0, maxBatch,
-                store.imageCheckpoint(task).orElse(null));
+                ? new ProgressiveRun(task, partition, offset, model.denoiser(), model.process(), x0, maxBatch,
+                checkpoint)
+                : new RateDistortionRun(task, partition, offset, model, x0, maxBatch, checkpoint);
         if (run.resumedWork() > 0) {
             LOG.info("job {}: resuming from its checkpoint, {} of {} forward passes already done", task.jobId(),
                     run.resumedWork(), run.work());

@@ -72,6 +72,13 @@ public final class ContinuousBatch<T> {
         return removed;
     }
 
+    /** Every sample, admitted or waiting, with its current state. */
+    public List<Entry<T>> entries() {
+        List<Entry<T>> all = new ArrayList<>(active);
+        waiting.forEach(w -> all.add(w.entry()));
+        return all;
+    }
+
     /** Whether no sample is waiting or admitted. */
     public boolean isEmpty() {
         return waiting.isEmpty() && active.isEmpty();
