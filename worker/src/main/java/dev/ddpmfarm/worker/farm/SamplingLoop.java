@@ -36,7 +36,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -155,6 +154,7 @@ final class SamplingLoop implements Runnable {
                 } catch (WakeupException e) {
                     throw e;
                 } catch (RuntimeException e) {
+                    stats.loopFailures.incrementAndGet();
                     LOG.error("a turn of the sampling loop failed; going on", e);
                     sleepQuietly();
                 }
@@ -265,15 +265,12 @@ final class SamplingLoop implements Runnable {
         return TimeUnit.SECONDS.toNanos(Math.min(60, 1L << Math.min(6, attempt - 2)));
     }
 
+    /** Starts the delayed tasks whose time has come; one that fails again is delayed anew by {@link #fail}. */
     private void startDelayed() {
         long now = System.nanoTime();
-        for (Iterator<Delayed> it = delayed.iterator(); it.hasNext(); ) {
-            Delayed d = it.next();
-            if (now >= d.readyAtNanos()) {
-                it.remove();
-                start(d.task(), d.partition(), d.offset());
-            }
-        }
+        List<Delayed> ready = new ArrayList<>();
+        delayed.removeIf(d -> now >= d.readyAtNanos() && ready.add(d));
+        ready.forEach(d -> start(d.task(), d.partition(), d.offset()));
     }
 
     private void start(Task task, TopicPartition partition, long offset) {

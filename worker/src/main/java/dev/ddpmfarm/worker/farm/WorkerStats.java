@@ -18,6 +18,8 @@ public final class WorkerStats {
     public final AtomicLong resumed = new AtomicLong();
     public final AtomicLong retried = new AtomicLong();
     public final AtomicLong deadLettered = new AtomicLong();
+    /** Turns of the sampling loop ended by an unexpected exception (a defect: logged, and the loop goes on). */
+    public final AtomicLong loopFailures = new AtomicLong();
     public final AtomicLong lastBatchSamples = new AtomicLong();
     public final AtomicLong tasksRunning = new AtomicLong();
     public final AtomicLong samplesWaiting = new AtomicLong();
@@ -50,6 +52,8 @@ public final class WorkerStats {
                         retried.get())
                 .counter("farm_worker_tasks_dead_lettered_total", "Records sent to farm.jobs.dlq.v1.",
                         deadLettered.get())
+                .counter("farm_worker_loop_failures_total", "Turns of the sampling loop ended by an unexpected error.",
+                        loopFailures.get())
                 .gauge("farm_worker_tasks_running", "Tasks held by this worker.", tasksRunning.get())
                 .gauge("farm_worker_samples_waiting", "Samples waiting for a place in the batch.", samplesWaiting.get())
                 .toString();

@@ -458,6 +458,7 @@ class WorkerTest {
     @DisplayName("a task that meets an unavailable object store waits for it without spending its attempts")
     void storeOutage() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
+        long loopFailures = worker.stats().loopFailures.get();
         OBJECTS.setAvailable(false);
         try {
             submit(Tasks.whole(job, request(2, 5, 0, null)));
@@ -470,6 +471,8 @@ class WorkerTest {
                 e -> results(e) == 1 || e.stream().anyMatch(x -> x instanceof ErrorEvent));
         assertEquals(1, results(events), events.toString());
         assertTrue(events.stream().noneMatch(x -> x instanceof ErrorEvent), events.toString());
+        // a delivery delayed again while the delayed ones were being started once broke the loop's turn
+        assertEquals(loopFailures, worker.stats().loopFailures.get());
     }
 
     @Test
