@@ -79,6 +79,8 @@ final class SamplingLoop implements Runnable {
     private static final long ACK_TIMEOUT_SECONDS = 30;
     /** The pause before a task that met an unavailable object store runs again, without spending an attempt. */
     private static final long STORE_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** Image jobs (progressive, rate-distortion) at which the worker stops fetching tasks until one ends. */
+    private static final int MAX_IMAGE_RUNS = 4;
     private static final String REASON_HEADER = Topics.DLQ_REASON_HEADER;
 
     /** The batch of one model. */
@@ -714,12 +716,16 @@ final class SamplingLoop implements Runnable {
 
     // ---- Kafka plumbing -----------------------------------------------------------------------------------------
 
-    /** Pauses fetching while more samples wait than four batches hold, so memory stays bounded. */
+    /**
+     * Pauses fetching while more samples wait than four batches hold, or while {@link #MAX_IMAGE_RUNS} image jobs run
+     * (each holds its images and all its reconstructions' states, and takes a forward pass of its own every turn), so
+     * memory and the length of a turn stay bounded.
+     */
     private void flowControl() {
         int waiting = slots.values().stream().mapToInt(s -> s.batch().waitingCount()).sum();
         stats.samplesWaiting.set(waiting);
         stats.tasksRunning.set(runs.size());
-        if (waiting > 4 * maxBatch) {
+        if (waiting > 4 * maxBatch || imageRuns.size() >= MAX_IMAGE_RUNS) {
             tasks.pause(tasks.assignment());
         } else if (!tasks.paused().isEmpty()) {
             tasks.resume(tasks.paused());
