@@ -79,8 +79,10 @@ final class SamplingLoop implements Runnable {
     private static final long ACK_TIMEOUT_SECONDS = 30;
     /** The pause before a task that met an unavailable object store runs again, without spending an attempt. */
     private static final long STORE_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
-    /** Image jobs (progressive, rate-distortion) at which the worker stops fetching tasks until one ends. */
+    /** Image jobs (progressive, rate-distortion) run at once; fetching pauses at this many until one ends. */
     private static final int MAX_IMAGE_RUNS = 4;
+    /** How often an image job that found {@link #MAX_IMAGE_RUNS} running tries to start again. */
+    private static final long IMAGE_RUN_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final String REASON_HEADER = Topics.DLQ_REASON_HEADER;
 
     /** The batch of one model. */
@@ -276,6 +278,11 @@ final class SamplingLoop implements Runnable {
     }
 
     private void start(Task task, TopicPartition partition, long offset) {
+        if (task.request() instanceof ImageJobRequest && imageRuns.size() >= MAX_IMAGE_RUNS) {
+            // a poll may bring more image jobs than the cap that pauses fetching allows: they wait their turn here
+            delayed.add(new Delayed(task, partition, offset, System.nanoTime() + IMAGE_RUN_WAIT_NANOS));
+            return;
+        }
         try {
             if (store.completed(task)) {
                 LOG.info("job {} shard {}: results already stored, reporting them again", task.jobId(), task.shard());
@@ -589,6 +596,7 @@ final class SamplingLoop implements Runnable {
         delayed.removeIf(d -> {
             boolean gone = cancelled.contains(d.task().jobId());
             if (gone) {
+                deleteCheckpoint(d.task());
                 offsets.finished(d.partition(), d.offset());
             }
             return gone;

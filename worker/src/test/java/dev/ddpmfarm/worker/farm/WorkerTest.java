@@ -415,6 +415,21 @@ class WorkerTest {
     }
 
     @Test
+    @DisplayName("more image jobs than a worker runs at once: the ones over the cap wait for a place, then all finish")
+    void imageJobsOverTheCap() throws Exception {
+        List<String> jobs = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            String job = JobIds.next(Instant.now(), RANDOM);
+            jobs.add(job);
+            submit(Tasks.whole(job, new ProgressiveRequest(TinyModel.NAME, uploads(1), List.of(3, 0), 1, 8L + i, 5)));
+        }
+        for (String job : jobs) {
+            read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
+            object(job, "progressive/000.png");
+        }
+    }
+
+    @Test
     @DisplayName("an upload whose header passed but whose data is cut short fails its job at once, naming the image")
     void badUpload() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
