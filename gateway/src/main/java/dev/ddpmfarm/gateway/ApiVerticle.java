@@ -225,7 +225,8 @@ final class ApiVerticle extends VerticleBase {
             return;
         }
         // One request per key at a time, across every event loop; the slot is taken before the store is asked for
-        // an earlier job of this key, and freed once that request has its answer.
+        // an earlier job of this key, and freed once the store knows that request's job (or that there is none): a
+        // retry while the event consumer lags behind the answer is told to retry, not given a second job.
         String slot = tenant + "\n" + key;
         if (!s.submitting().add(slot)) {
             Problems.send(ctx, 409, "idempotency-in-flight", "Conflict",
@@ -244,7 +245,8 @@ final class ApiVerticle extends VerticleBase {
 
     /**
      * Answers an accepted submission: the earlier job of its Idempotency-Key, 429 over the tenant's queue cap, or
-     * the job stored on the broker (202) or not (503). The future completes once the answer is decided.
+     * the job stored on the broker (202) or not (503). The future completes once the answer is decided and a stored
+     * job is in the job store.
      */
     private Future<?> enqueue(RoutingContext ctx, String tenant, String key, Accepted accepted) {
         String hash = HexFormat.of().formatHex(ApiKeys.sha256(Wire.toJson(accepted.request())));
@@ -267,9 +269,9 @@ final class ApiVerticle extends VerticleBase {
                 : random.nextLong(JobRequest.MAX_SEED + 1);
         JobPlanner.Plan plan = s.planner().plan(id, tenant, now, accepted.request().resolve(accepted.model(), seed),
                 key, hash);
-        Future<JobDocument> stored = publishAndApply(s.planner().records(plan), tenant, id,
+        Publication stored = publishAndApply(s.planner().records(plan), tenant, id,
                 () -> new JobState(plan.queued(), 1).document());
-        return stored.onSuccess(doc -> {
+        stored.answer().onSuccess(doc -> {
             s.metrics().jobsSubmitted.incrementAndGet();
             s.metrics().tasksSubmitted.addAndGet(plan.tasks().size());
             ctx.response().setStatusCode(202).putHeader("Location", doc.links().self());
@@ -283,6 +285,7 @@ final class ApiVerticle extends VerticleBase {
                     + "GET /v1/jobs/" + id + " finds it if the broker took it after all); retry later, with an "
                     + "Idempotency-Key to queue it once at most");
         });
+        return Future.fromCompletionStage(stored.applied());
     }
 
     private void rejectSubmission(RoutingContext ctx, Rejection r) {
@@ -310,20 +313,27 @@ final class ApiVerticle extends VerticleBase {
     }
 
     /**
+     * Records written in one transaction: the answer to give, and when the event consumer has applied them
+     * ({@code applied} fails with the transaction).
+     */
+    private record Publication(Future<JobDocument> answer, CompletableFuture<Void> applied) {
+    }
+
+    /**
      * Writes {@code records} in one transaction and waits until the event consumer has applied the first of them
      * (an event of job {@code jobId}), so the answer shows the job as every later request will see it. Should the
      * consumer lag behind, the answer is {@code fallback} after a few seconds: the records are stored either way.
      */
-    private Future<JobDocument> publishAndApply(List<ProducerRecord<String, WireMessage>> records, String tenant,
-                                                String jobId, Supplier<JobDocument> fallback) {
+    private Publication publishAndApply(List<ProducerRecord<String, WireMessage>> records, String tenant,
+                                        String jobId, Supplier<JobDocument> fallback) {
         Context context = vertx.getOrCreateContext();
-        CompletableFuture<JobDocument> done = s.publisher().publish(records).thenCompose(metadata -> {
-            RecordMetadata first = metadata.get(0);
-            return s.store().awaitApplied(first.partition(), first.offset())
-                    .orTimeout(APPLY_WAIT.toMillis(), TimeUnit.MILLISECONDS)
-                    .handle((v, e) -> s.store().find(tenant, jobId).map(JobState::document).orElseGet(fallback));
-        });
-        return Future.fromCompletionStage(done, context);
+        CompletableFuture<List<RecordMetadata>> published = s.publisher().publish(records);
+        CompletableFuture<Void> applied = published.thenCompose(metadata -> s.store()
+                .awaitApplied(metadata.get(0).partition(), metadata.get(0).offset()));
+        CompletableFuture<JobDocument> answer = published.thenCompose(metadata -> applied.copy()
+                .orTimeout(APPLY_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((v, e) -> s.store().find(tenant, jobId).map(JobState::document).orElseGet(fallback)));
+        return new Publication(Future.fromCompletionStage(answer, context), applied);
     }
 
     private void list(RoutingContext ctx) {
@@ -401,7 +411,7 @@ final class ApiVerticle extends VerticleBase {
         List<ProducerRecord<String, WireMessage>> records = List.of(
                 new ProducerRecord<>(Topics.EVENTS, job.id(), cancelled),
                 new ProducerRecord<>(Topics.CONTROL, job.id(), Control.cancel(job.id(), job.tenant(), now)));
-        publishAndApply(records, job.tenant(), job.id(), job::document).onSuccess(doc -> {
+        publishAndApply(records, job.tenant(), job.id(), job::document).answer().onSuccess(doc -> {
             s.metrics().cancellations.incrementAndGet();
             ctx.response().setStatusCode(202);
             json(ctx, doc);

@@ -10,12 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ddpmfarm.clients.kafka.KafkaClients;
 import dev.ddpmfarm.common.wire.Control;
 import dev.ddpmfarm.common.wire.ErrorEvent;
 import dev.ddpmfarm.common.wire.FrameEvent;
 import dev.ddpmfarm.common.wire.GenerateRequest;
 import dev.ddpmfarm.common.wire.JobDocument;
 import dev.ddpmfarm.common.wire.JobEvent;
+import dev.ddpmfarm.common.wire.JobIds;
 import dev.ddpmfarm.common.wire.JobPage;
 import dev.ddpmfarm.common.wire.JobStatus;
 import dev.ddpmfarm.common.wire.Manifest;
@@ -26,6 +28,7 @@ import dev.ddpmfarm.common.wire.StatusEvent;
 import dev.ddpmfarm.common.wire.Task;
 import dev.ddpmfarm.common.wire.Topics;
 import dev.ddpmfarm.common.wire.Wire;
+import dev.ddpmfarm.common.wire.WireMessage;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
@@ -37,9 +40,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.random.RandomGenerator;
 import java.util.stream.IntStream;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -371,6 +376,40 @@ class GatewayApiTest {
         }
         assertEquals(1, ids.size(), "every 202 names the same job, so one job was stored: " + ids);
         assertEquals(1, farm.records(Topics.JOBS, Task.class, ids.iterator().next(), l -> true).size());
+    }
+
+    @Test
+    @DisplayName("a retry while the event consumer lags behind the answer is told to retry, then gets the same job")
+    void idempotencyWhileEventsLag() throws Exception {
+        String body = "{\"type\":\"generate\",\"count\":2,\"steps\":10}";
+        // an open transaction on every partition of the events topic holds the gateway's read_committed consumer
+        try (Producer<String, WireMessage> stall = KafkaClients.transactionalProducer(farm.config, "test-stall")) {
+            stall.initTransactions();
+            stall.beginTransaction();
+            String other = JobIds.next(Instant.now(), RandomGenerator.getDefault());
+            for (int p = 0; p < stall.partitionsFor(Topics.EVENTS).size(); p++) {
+                stall.send(new ProducerRecord<>(Topics.EVENTS, p, other,
+                        StatusEvent.of(other, "acme", JobEvent.JOB_LEVEL, Instant.now(), JobStatus.RUNNING))).get();
+            }
+            HttpResponse<Buffer> first = farm.send(farm.http.post("/v1/jobs").putHeader("Idempotency-Key", "lagging"),
+                    ACME_KEY, body);
+            assertEquals(202, first.statusCode(), "answered after the wait for the consumer");
+            String id = Wire.fromBytes(first.body().getBytes(), JobDocument.class).id();
+            assertTrue(problem(farm.send(farm.http.post("/v1/jobs").putHeader("Idempotency-Key", "lagging"),
+                    ACME_KEY, body), 409).get("type").toString().endsWith("idempotency-in-flight"));
+            stall.abortTransaction();
+            HttpResponse<Buffer> retry;
+            for (int tries = 0; ; tries++) {
+                retry = farm.send(farm.http.post("/v1/jobs").putHeader("Idempotency-Key", "lagging"), ACME_KEY, body);
+                if (retry.statusCode() != 409 || tries == 200) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            assertEquals("true", retry.getHeader("Idempotent-Replayed"));
+            assertEquals(id, Wire.fromBytes(retry.body().getBytes(), JobDocument.class).id());
+            assertEquals(1, farm.records(Topics.JOBS, Task.class, id, l -> true).size());
+        }
     }
 
     @Test
