@@ -120,7 +120,7 @@ final class ProgressiveRun extends ImageRun {
                     Slot slot = new Slot(i, j, k);
                     State.Running r = running.get(slot);
                     batch.add(slot, new SampleState(task().jobId(), noiseKey(i, j, nt, perT, k + 1), seed, ddpm,
-                            Denoiser.NO_CLASS, 1, r == null ? process.timesteps() - t : r.position(),
+                            Denoiser.NO_CLASS, 1, r == null ? firstStep(slot) : r.position(),
                             r == null ? xt.clone() : r.x()), 0);
                 }
             }
