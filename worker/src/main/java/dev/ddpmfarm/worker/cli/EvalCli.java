@@ -34,8 +34,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ({@code classifier.fb} beside the model, trained here first when missing). For each run it samples N images and
  * reports the Fréchet distance of their classifier features to the 10k test images (beside the floor: N training
  * images against the same test set), the class histogram, and for the conditional run the share classified as the
- * requested class; then the test NLL bound in bits/dim on K test images. Results go to the model's
- * {@code config.json} and a report file.
+ * requested class; then the test NLL bound in bits/dim on K test images ({@code --runs ""} measures only that).
+ * Results go to the model's {@code config.json} and a report file.
  *
  * <p>An unconditional run can instead judge samples made elsewhere: {@code --samples ddpm1000=DIR/samples.npy} takes
  * the {@code samples.npy} of a farm generate job (count N, that sampler and step count, no class, no
@@ -67,7 +67,7 @@ public final class EvalCli {
         Path modelDir = Path.of(a.value("--model", "models/fashion-mnist"));
         int count = Integer.parseInt(a.value("--count", "1000"));
         List<String> runs = Arrays.stream(a.value("--runs", "ddim50,ddpm1000,cond").split(",")).map(String::trim)
-                .toList();
+                .filter(run -> !run.isEmpty()).toList();
         double guidance = Double.parseDouble(a.value("--guidance", "2"));
         int nllImages = Integer.parseInt(a.value("--nll-images", "100"));
         long seed = Long.parseLong(a.value("--seed", "0"));
