@@ -57,7 +57,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -573,40 +572,37 @@ final class ApiVerticle extends VerticleBase {
     private void follow(ServerWebSocket ws, JobState job, Long since) {
         Context context = vertx.getOrCreateContext();
         s.metrics().webSocketsOpen.incrementAndGet();
-        Consumer<JobEvent> listener = event -> context.runOnContext(v -> send(ws, job, event));
-        JobStore.Subscription subscription = s.store().subscribe(job, since, listener);
+        EventSocket socket = new EventSocket(ws, since == null ? -1 : since, event -> render(job, event),
+                config.get(FarmConfig.EVENTS_PER_JOB), s.metrics().webSocketEventsSent::incrementAndGet);
+        JobStore.Subscription subscription = s.store().subscribe(job, since,
+                event -> context.runOnContext(v -> socket.send(event)));
         long heartbeat = vertx.setPeriodic(config.get(FarmConfig.WS_HEARTBEAT).toMillis(),
                 t -> ws.writePing(Buffer.buffer("farm")));
-        ws.closeHandler(v -> {
+        Runnable stop = () -> {
             subscription.cancel().run();
             vertx.cancelTimer(heartbeat);
+        };
+        socket.onClosing(stop);
+        ws.closeHandler(v -> {
+            stop.run();
             s.metrics().webSocketsOpen.decrementAndGet();
         });
         ws.exceptionHandler(e -> LOG.debug("WebSocket of job {}: {}", job.id(), e.toString()));
         ws.handler(b -> { });
-        subscription.replay().forEach(e -> send(ws, job, e));
+        subscription.replay().forEach(socket::send);
         // decided on the subscription's snapshot: a job that finished since then has its last events on their way to
         // the listener, and closing now would drop them
         if (subscription.replay().isEmpty() && !subscription.live()) {
-            ws.close((short) 1000, "job " + job.status().wireName());
+            socket.close((short) 1000, "job " + job.status().wireName());
         }
     }
 
-    private void send(ServerWebSocket ws, JobState job, JobEvent event) {
-        if (ws.isClosed()) {
-            return;
-        }
+    /** An event as its client receives it: a frame's images as signed URLs. */
+    private String render(JobState job, JobEvent event) {
         JobEvent out = event instanceof FrameEvent f ? f.withImages(
                 s.signer().url(job.tenant(), job.id(), f.xt(), Instant.now()),
                 s.signer().url(job.tenant(), job.id(), f.x0(), Instant.now())) : event;
-        Future<Void> written = ws.writeTextMessage(Wire.toJson(out));
-        s.metrics().webSocketEventsSent.incrementAndGet();
-        if (event instanceof StatusEvent st && st.status().terminal()) {
-            // the close frame goes out after the final status, never ahead of it
-            written.onComplete(ar -> ws.close((short) 1000, "job " + st.status().wireName()));
-        } else if (ws.writeQueueFull()) {
-            ws.close((short) 1013, "client too slow; reconnect with ?since=" + event.seq());
-        }
+        return Wire.toJson(out);
     }
 
     // ---- the web page --------------------------------------------------------------------------------------------

@@ -311,6 +311,48 @@ class GatewayApiTest {
     }
 
     @Test
+    @DisplayName("a replay of megabytes reaches a client that reads only after it was written, whole and in order")
+    void longReplay() throws Exception {
+        JobDocument doc = submit(ACME_KEY, "{\"type\":\"generate\",\"count\":2,\"steps\":1000}");
+        String id = doc.id();
+        Instant t = Instant.now();
+        int frames = 9000;
+        for (int step = 1; step <= frames; step++) {
+            farm.worker.send(new ProducerRecord<>(Topics.EVENTS, id, FrameEvent.of(id, "acme", 0, t,
+                    step % 1000 + 1, 999 - step % 1000, ObjectKeys.frame(step, false), ObjectKeys.frame(step, true))));
+        }
+        farm.worker.flush();
+        farm.document(ACME_KEY, id, d -> d.status() == JobStatus.RUNNING);
+        GatewayFixture.Events ws = farm.connectPaused("/v1/jobs/" + id + "/events?since=0", ACME_KEY);
+        Thread.sleep(3000); // the server writes while the client reads nothing: far more than the socket buffers hold
+        ws.resume();
+        long seq = 0;
+        for (int seen = 0; seen < frames; ) {
+            JobEvent e = ws.next();
+            assertEquals(++seq, e.seq());
+            seen += e instanceof FrameEvent ? 1 : 0;
+        }
+        farm.emit(ResultEvent.of(id, "acme", 0, t, ObjectKeys.shardManifest(0)));
+        assertInstanceOf(ResultEvent.class, ws.next());
+        assertEquals(JobStatus.SUCCEEDED, assertInstanceOf(StatusEvent.class, ws.next()).status());
+        assertEquals((short) 1000, ws.closeCode());
+    }
+
+    @Test
+    @DisplayName("a client whose ?since is ahead of this gateway gets only the events after it")
+    void sinceAhead() throws Exception {
+        JobDocument doc = submit(ACME_KEY, "{\"type\":\"generate\",\"count\":2,\"steps\":10}");
+        String id = doc.id();
+        GatewayFixture.Events ws = farm.connect("/v1/jobs/" + id + "/events?since=4", List.of(), ACME_KEY);
+        Instant t = Instant.now();
+        for (int step = 1; step <= 6; step++) {
+            farm.emit(ProgressEvent.of(id, "acme", 0, t, step, 10, 500, 0, 2));
+        }
+        assertEquals(5, ws.next().seq(), "the events up to 4, which the client has, are not sent again");
+        assertEquals(6, ws.next().seq());
+    }
+
+    @Test
     @DisplayName("a shard's error fails the job with a readable message")
     void failure() throws Exception {
         JobDocument doc = submit(ACME_KEY, "{\"type\":\"generate\",\"count\":4,\"steps\":10}");

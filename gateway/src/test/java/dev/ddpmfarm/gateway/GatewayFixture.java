@@ -59,6 +59,7 @@ final class GatewayFixture implements AutoCloseable {
     final FarmConfig config;
     final Producer<String, WireMessage> worker;
     private final HttpClient webSockets = HttpClient.newHttpClient();
+    private boolean paused;
     Gateway gateway;
     WebClient http;
 
@@ -193,7 +194,7 @@ final class GatewayFixture implements AutoCloseable {
         if (!subprotocols.isEmpty()) {
             builder.subprotocols(subprotocols.get(0), subprotocols.subList(1, subprotocols.size()).toArray(String[]::new));
         }
-        Events events = new Events();
+        Events events = new Events(paused);
         events.gatewayState = this::gatewayState;
         try {
             events.ws = builder.buildAsync(URI.create("ws://127.0.0.1:" + gateway.port() + uri), events)
@@ -206,6 +207,16 @@ final class GatewayFixture implements AutoCloseable {
         }
         events.subprotocol = events.ws.getSubprotocol();
         return events;
+    }
+
+    /** A WebSocket like {@link #connect} that reads nothing until {@link Events#resume()}. */
+    Events connectPaused(String uri, String headerKey) throws Exception {
+        paused = true;
+        try {
+            return connect(uri, List.of(), headerKey);
+        } finally {
+            paused = false;
+        }
     }
 
     /** The gateway's port and its event and WebSocket counters, to tell where an event that never came stopped. */
@@ -225,9 +236,26 @@ final class GatewayFixture implements AutoCloseable {
         final CompletableFuture<Short> closed = new CompletableFuture<>();
         final CompletableFuture<Void> pings = new CompletableFuture<>();
         private final StringBuilder partial = new StringBuilder();
+        private final boolean paused;
         String subprotocol;
         WebSocket ws;
         Supplier<String> gatewayState;
+
+        Events(boolean paused) {
+            this.paused = paused;
+        }
+
+        @Override
+        public void onOpen(WebSocket socket) {
+            if (!paused) {
+                socket.request(1);
+            }
+        }
+
+        /** Starts reading a socket opened paused. */
+        void resume() {
+            ws.request(1);
+        }
 
         @Override
         public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
