@@ -53,22 +53,33 @@ class JobStoreTest {
 
     @Test
     @DisplayName("topic records become the client stream seq 1, 2, 3, …: one running, summed progress, one result, "
-            + "then succeeded")
+            + "then succeeded; a finished job keeps all but its progress")
     void derivation() {
         String id = id(1);
         JobStore store = new JobStore(1000);
+        List<JobEvent> history = history(id);
         long offset = 0;
-        for (JobEvent e : history(id)) {
+        for (JobEvent e : history.subList(0, history.size() - 1)) {
             store.apply(e, 3, offset++);
         }
         List<JobEvent> events = stream(store, id);
-        assertEquals(List.of("status", "status", "progress", "frame", "progress", "result", "status"),
-                events.stream().map(e -> e.getClass().getSimpleName().replace("Event", "").toLowerCase()).toList());
-        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), events.stream().map(JobEvent::seq).toList());
+        assertEquals(List.of("status", "status", "progress", "frame", "progress"), kinds(events));
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L), events.stream().map(JobEvent::seq).toList());
         assertEquals(150, ((ProgressEvent) events.get(4)).samplesDone());
         assertEquals(300, ((ProgressEvent) events.get(4)).count());
-        assertEquals(JobStatus.SUCCEEDED, ((StatusEvent) events.get(6)).status());
+
+        store.apply(history.get(history.size() - 1), 3, offset);
+        events = stream(store, id);
+        assertEquals(List.of("status", "status", "frame", "result", "status"), kinds(events));
+        assertEquals(List.of(1L, 2L, 4L, 6L, 7L), events.stream().map(JobEvent::seq).toList());
+        StatusEvent succeeded = (StatusEvent) events.get(4);
+        assertEquals(JobStatus.SUCCEEDED, succeeded.status());
+        assertEquals(300, succeeded.progress().samplesDone());
         assertEquals(300, store.find("acme", id).orElseThrow().document().progress().samplesDone());
+    }
+
+    private static List<String> kinds(List<JobEvent> events) {
+        return events.stream().map(e -> e.getClass().getSimpleName().replace("Event", "").toLowerCase()).toList();
     }
 
     @Test
