@@ -138,7 +138,8 @@ public final class ClientCli {
 
     /**
      * Follows the job's events with a progress bar on stderr until the terminal status; when the connection drops,
-     * reconnects with {@code ?since=} the last seq received, so no event is missed.
+     * reconnects with {@code ?since=} the last seq received, so no event is missed; it gives up after
+     * {@value #RECONNECTS} reconnects in a row that brought no event.
      */
     private int watch(String id) throws IOException, InterruptedException {
         if (!JobIds.valid(id)) {
@@ -146,15 +147,17 @@ public final class ClientCli {
             return 2;
         }
         long lastSeq = -1;
-        for (int attempt = 0; attempt <= RECONNECTS; attempt++) {
+        for (int failures = 0; failures <= RECONNECTS; ) {
             JobEventStream stream;
             try {
                 stream = JobEventStream.open(http, base, key, id, lastSeq, TIMEOUT);
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 err.println("\ncannot connect to " + base + ": " + e.getCause());
+                failures++;
                 Thread.sleep(1000);
                 continue;
             }
+            long before = lastSeq;
             while (true) {
                 Object next = stream.next(Duration.ofDays(1));
                 if (next instanceof JobEvent e) {
@@ -170,8 +173,9 @@ public final class ClientCli {
                     break;
                 }
             }
+            failures = lastSeq > before ? 0 : failures + 1;
         }
-        err.println("giving up after " + RECONNECTS + " reconnects");
+        err.println("giving up after " + RECONNECTS + " reconnects in a row without an event");
         return 1;
     }
 
