@@ -426,7 +426,7 @@ final class ApiVerticle extends VerticleBase {
         }
         JobState job = found.get();
         vertx.executeBlocking(() -> manifest(job).map(m -> new Manifest(m.files().stream()
-                .map(f -> f.withUrl(url(job, f.path()))).toList()))).onSuccess(manifest -> {
+                .map(f -> f.withUrl(url(job, f.path()))).toList())), false).onSuccess(manifest -> {
             if (manifest.isEmpty()) {
                 Problems.notFound(ctx, "job " + job.id() + " is " + job.status().wireName()
                         + " and has no stored results yet");
@@ -498,7 +498,9 @@ final class ApiVerticle extends VerticleBase {
         }
         String key = ObjectKeys.key(job.get().tenant(), id, path);
         HttpServerResponse response = ctx.response();
-        vertx.executeBlocking(() -> s.objects().stat(key)).onSuccess(info -> {
+        // unordered: the worker threads serve the event loop's reads side by side, so one download a client reads
+        // slowly (each waits on its client) holds no other
+        vertx.executeBlocking(() -> s.objects().stat(key), false).onSuccess(info -> {
             if (info.isEmpty()) {
                 Problems.notFound(ctx, "job " + id + " has no file " + path);
                 return;
@@ -506,7 +508,7 @@ final class ApiVerticle extends VerticleBase {
             response.putHeader("Content-Type", info.get().mediaType() == null ? "application/octet-stream"
                     : info.get().mediaType()).putHeader("Content-Length", Long.toString(info.get().size()))
                     .putHeader("Cache-Control", "private, max-age=300");
-            vertx.executeBlocking(() -> copy(key, response)).onComplete(ar -> {
+            vertx.executeBlocking(() -> copy(key, response), false).onComplete(ar -> {
                 if (ar.failed()) {
                     LOG.warn("streaming {} failed: {}", key, ar.cause().toString());
                     response.reset();

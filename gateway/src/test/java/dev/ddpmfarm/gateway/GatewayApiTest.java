@@ -35,6 +35,8 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
@@ -506,6 +508,30 @@ class GatewayApiTest {
             HttpResponse<Buffer> r = farm.get(ACME_KEY, "/v1/jobs/" + id + "/files/" + attack);
             assertTrue(r.statusCode() == 400 || r.statusCode() == 404, attack + " → " + r.statusCode());
             assertFalse(r.bodyAsString().contains("globex's"), attack);
+        }
+    }
+
+    @Test
+    @DisplayName("a download its client does not read holds up no other request of the gateway")
+    void stalledDownload() throws Exception {
+        String id = submit(ACME_KEY, "{\"type\":\"generate\",\"count\":1,\"steps\":10}").id();
+        farm.objects.put(ObjectKeys.key("acme", id, "big.bin"), new byte[64 << 20], "application/octet-stream");
+        farm.objects.put(ObjectKeys.key("acme", id, "small.txt"), "small".getBytes(), "text/plain");
+        String request = "GET /v1/jobs/" + id + "/files/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                + ACME_KEY + "\r\n%s\r\n";
+        try (Socket stalled = new Socket("127.0.0.1", farm.gateway.port())) {
+            stalled.getOutputStream().write(String.format(request, "big.bin", "").getBytes(StandardCharsets.US_ASCII));
+            Thread.sleep(500);
+            // new connections take the API's event loops in turn, so some share the stalled one's
+            for (int i = 0; i < 4; i++) {
+                try (Socket small = new Socket("127.0.0.1", farm.gateway.port())) {
+                    small.setSoTimeout(10_000);
+                    small.getOutputStream().write(String.format(request, "small.txt", "Connection: close\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    String answer = new String(small.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                    assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("small"), answer);
+                }
+            }
         }
     }
 
