@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,8 @@ public final class Classifier {
     private static final String LABEL = "label";
     private static final String FEATURES = "features";
     private static final String PROBABILITIES = "probabilities";
+    /** Images a pass when there are many. */
+    private static final int CHUNK = 1000;
     private static final int BATCH = 128;
 
     private final SameDiff sd;
@@ -124,8 +127,18 @@ public final class Classifier {
         return sd.output(Map.of(INPUT, images), PROBABILITIES).get(PROBABILITIES);
     }
 
-    /** Class probabilities {@code [N, classes]} of 8-bit images, as they are stored. */
+    /**
+     * Class probabilities {@code [N, classes]} of 8-bit images, as they are stored, {@value #CHUNK} images a pass (a
+     * task may hold up to 100,000, whose first activations alone would take 10 GB).
+     */
     public INDArray probabilities(List<Uint8Image> images) {
+        if (images.size() > CHUNK) {
+            List<INDArray> parts = new ArrayList<>();
+            for (int from = 0; from < images.size(); from += CHUNK) {
+                parts.add(probabilities(images.subList(from, Math.min(images.size(), from + CHUNK))).dup());
+            }
+            return Nd4j.vstack(parts);
+        }
         float[][] rows = new float[images.size()][];
         for (int i = 0; i < rows.length; i++) {
             byte[] pixels = images.get(i).pixels();
@@ -145,8 +158,8 @@ public final class Classifier {
     /** Fraction of {@code images} whose most probable class is their label. */
     public double accuracy(float[][] images, int[] labels) {
         int correct = 0;
-        for (int from = 0; from < images.length; from += 1000) {
-            int size = Math.min(1000, images.length - from);
+        for (int from = 0; from < images.length; from += CHUNK) {
+            int size = Math.min(CHUNK, images.length - from);
             INDArray predicted = probabilities(toInput(Arrays.copyOfRange(images, from, from + size))).argMax(1);
             for (int j = 0; j < size; j++) {
                 if (predicted.getInt(j) == labels[from + j]) {

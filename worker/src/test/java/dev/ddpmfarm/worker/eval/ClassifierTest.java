@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ddpmfarm.worker.output.Uint8Image;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,5 +44,14 @@ class ClassifierTest {
         classifier.save(file);
         assertArrayEquals(first, Classifier.load(file).probabilities(input).ravel().toFloatVector(), 1e-6f);
         assertEquals(1.0, classifier.probabilities(input).sum(1).getDouble(0), 1e-5);
+
+        List<Uint8Image> many = IntStream.range(0, 2100)
+                .mapToObj(i -> Uint8Image.fromModelScale(images[i % images.length], 1, 28, 28)).toList();
+        INDArray all = classifier.probabilities(many);
+        assertArrayEquals(new long[] {2100, 2}, all.shape(), "many images go through in chunks, in order");
+        for (int i : new int[] {0, 999, 1000, 2099}) {
+            assertArrayEquals(classifier.probabilities(List.of(many.get(i))).ravel().toFloatVector(),
+                    all.getRow(i).toFloatVector(), 1e-5f, "image " + i);
+        }
     }
 }
