@@ -323,18 +323,22 @@ public final class FarmConfig {
      * One API key and its tenant. {@link #toString()} never shows the key.
      *
      * @param tenant the tenant ({@link Tenants#PATTERN})
-     * @param key    the secret, at least {@link #MIN_LENGTH} printable characters without spaces, commas or colons
+     * @param key    the secret, at least {@link #MIN_LENGTH} characters of an HTTP token (RFC 9110 tchar): the web
+     *               page sends it as the WebSocket subprotocol {@code bearer.<key>} (SPEC §4), and a browser refuses
+     *               a subprotocol with any other character ({@code /}, {@code =}, …)
      */
     public record ApiKey(String tenant, String key) {
         public static final int MIN_LENGTH = 16;
+        private static final String TOKEN = "[A-Za-z0-9!#$%&'*+.^_`|~-]+";
 
         public ApiKey {
             if (!Tenants.valid(tenant)) {
                 throw new IllegalArgumentException("tenant must match " + Tenants.PATTERN + ", was '" + tenant + "'");
             }
-            if (key == null || key.length() < MIN_LENGTH || !key.matches("[\\x21-\\x7e&&[^,:]]+")) {
+            if (key == null || key.length() < MIN_LENGTH || !key.matches(TOKEN)) {
                 throw new IllegalArgumentException("the key of tenant " + tenant + " must be at least " + MIN_LENGTH
-                        + " printable characters without spaces, commas or colons");
+                        + " characters of A-Z a-z 0-9 !#$%&'*+-.^_`|~ (browsers send it in the WebSocket "
+                        + "subprotocol bearer.<key>, which allows no others)");
             }
         }
 

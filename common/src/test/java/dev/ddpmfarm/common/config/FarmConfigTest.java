@@ -66,6 +66,10 @@ class FarmConfigTest {
         assertThrows(ConfigException.class, () -> FarmConfig.from(Map.of("FARM_API_KEYS", "acme:short")));
         assertThrows(ConfigException.class, () -> FarmConfig.from(Map.of("FARM_API_KEYS", "Bad Tenant:0123456789abcdef")));
         assertThrows(ConfigException.class, () -> FarmConfig.from(Map.of("FARM_API_KEYS", "nocolon")));
+        assertThrows(ConfigException.class, () -> FarmConfig.from(Map.of("FARM_API_KEYS", "acme:base64/key+0123456=")),
+                "'/' and '=' cannot go in a WebSocket subprotocol");
+        assertEquals("k.e_y~0123456789!#$%&'*+^`|-", FarmConfig.from(Map.of("FARM_API_KEYS",
+                "acme:k.e_y~0123456789!#$%&'*+^`|-")).get(FarmConfig.API_KEYS).get(0).key());
         ConfigException dup = assertThrows(ConfigException.class, () -> FarmConfig.from(Map.of("FARM_API_KEYS",
                 "a:0123456789abcdef,b:0123456789abcdef")));
         assertFalse(dup.getMessage().contains("0123456789abcdef"), "an error never shows a key");
