@@ -105,6 +105,7 @@ function showProblem(form, error) {
 async function useKey(key) {
   const used = state.key = key.trim();
   clearErrors($('header'));
+  if (!used) localStorage.removeItem('farm.key');
   try {
     const { models } = await api('GET', '/v1/models');
     if (used !== state.key) return;
@@ -274,16 +275,23 @@ function openJob(job) {
 
 /**
  * Follows the job's WebSocket from the first event; reconnects with ?since= until the job has finished, as long as
- * the page still uses the key the job was opened with.
+ * the page still uses the key the job was opened with: after 1 s, and twice as long (up to 30 s) after each
+ * connection that brought nothing (a gateway away, a key revoked).
  */
-function follow(job, key = state.key) {
+function follow(job, key = state.key, wait = 1000) {
   const url = `${location.origin.replace(/^http/, 'ws')}${job.links.events}?since=${state.seq}`;
   const socket = new WebSocket(url, ['farm', `bearer.${key}`]);
+  let received = false;
   state.socket = socket;
-  socket.onmessage = message => onEvent(job, JSON.parse(message.data));
+  socket.onmessage = message => {
+    received = true;
+    onEvent(job, JSON.parse(message.data));
+  };
   socket.onclose = () => {
     if (state.socket === socket && key === state.key && !TERMINAL.includes($('#job-status').textContent)) {
-      setTimeout(() => state.socket === socket && key === state.key && follow(job, key), 1000);
+      const delay = received ? 1000 : wait;
+      setTimeout(() => state.socket === socket && key === state.key && follow(job, key, Math.min(2 * delay, 30000)),
+        delay);
     }
   };
 }
