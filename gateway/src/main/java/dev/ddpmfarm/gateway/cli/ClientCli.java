@@ -213,7 +213,11 @@ public final class ClientCli {
         return download(id, dir, path -> true);
     }
 
-    /** Downloads the manifest's files whose paths {@code wanted} accepts into {@code dir}, checking their sizes. */
+    /**
+     * Downloads the manifest's files whose paths {@code wanted} accepts into {@code dir}, checking their sizes. Each
+     * comes from the job's files with the key rather than from its signed URL, which expires
+     * ({@code FARM_URL_TTL_SECONDS}) before the last of a large dataset's files would be reached.
+     */
     private int download(String id, Path dir, Predicate<String> wanted) throws IOException, InterruptedException {
         HttpResponse<String> r = send(request("/v1/jobs/" + id + "/results").GET().build());
         if (r.statusCode() != 200) {
@@ -229,8 +233,8 @@ public final class ClientCli {
             }
             Path target = dir.resolve(file.path());
             Files.createDirectories(target.getParent());
-            HttpResponse<Path> download = http.send(HttpRequest.newBuilder(base.resolve(file.url())).timeout(TIMEOUT)
-                    .GET().build(), HttpResponse.BodyHandlers.ofFile(target));
+            HttpResponse<Path> download = http.send(request("/v1/jobs/" + id + "/files/" + file.path()).GET().build(),
+                    HttpResponse.BodyHandlers.ofFile(target));
             if (download.statusCode() != 200) {
                 err.printf("%s: HTTP %d%n", file.path(), download.statusCode());
                 return 1;
