@@ -46,6 +46,8 @@ final class ShardStore {
     private final ObjectStore objects;
     private final String workerId;
     private final Executor uploads;
+    /** Held by the join of a sharded job (see {@link #joinShards}). */
+    private final Object joinLock = new Object();
 
     /**
      * @param uploads runs the puts of one task's sample PNGs concurrently (object stores answer each put with a
@@ -178,8 +180,11 @@ final class ShardStore {
     /**
      * Once every shard of a sharded job is stored, writes the whole-job files from the shards' parts and the job's
      * {@code manifest.json} (every shard's files and the joined ones), so the job downloads as one dataset.
-     * Tasks that finish together may both join: the keys and bytes are the same, so the second overwrites.
-     * Idempotent; a redelivered task whose results were already stored calls it again.
+     * A join holds the whole dataset (3–4 GB for a million images), so this worker makes one at a time; a task that
+     * waited for another's join of the same job finds the job's manifest (written last) and leaves it. Tasks of two
+     * workers that finish together may both join: the keys and bytes are the same, so the second overwrites.
+     * Idempotent; a redelivered task whose results were already stored calls it again. A task returns only after the
+     * join it made or waited for, so no shard's result is reported before the job's manifest is stored.
      */
     void joinShards(Task task) {
         if (task.shards() == 1) {
@@ -195,6 +200,14 @@ final class ShardStore {
                 return;
             }
         }
+        synchronized (joinLock) {
+            if (objects.stat(prefix + ObjectKeys.MANIFEST).isEmpty()) {
+                join(task, prefix, keys);
+            }
+        }
+    }
+
+    private void join(Task task, String prefix, Set<String> keys) {
         GenerateRequest request = (GenerateRequest) task.request();
         List<Manifest.File> files = new ArrayList<>();
         List<DatasetFiles.Part> parts = new ArrayList<>();
