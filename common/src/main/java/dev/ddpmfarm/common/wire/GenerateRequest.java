@@ -204,6 +204,10 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
             errors.add(new FieldError("guidance", "needs a class-conditional model; " + card.name()
                     + " is unconditional"));
         }
+        if (outputs.contains(OutputFormat.IDX) && card.imageShape()[0] != 1) {
+            errors.add(new FieldError("outputs", "idx holds one-channel images; model " + card.name() + " makes "
+                    + card.imageShape()[0] + " channels: use npy or png"));
+        }
         return errors;
     }
 

@@ -213,6 +213,8 @@ class JobRequestParserTest {
         assertTrue(fields(rejected("{'type':'generate','outputs':[]}", Reason.INVALID)).containsKey("outputs"));
         assertTrue(fields(rejected("{'type':'generate','outputs':['png','png']}", Reason.INVALID))
                 .get("outputs").contains("repeat"));
+        assertTrue(fields(rejected("{'type':'generate','model':'rgb','outputs':['idx']}", Reason.INVALID))
+                .get("outputs").contains("one-channel"), "IDX files hold gray images");
         assertTrue(fields(rejected("{'type':'generate','outputs':'png'}", Reason.INVALID)).containsKey("outputs"));
     }
 
