@@ -77,6 +77,8 @@ final class ApiVerticle extends VerticleBase {
     private static final int DEFAULT_PAGE = 20;
     private static final int MAX_PAGE = 100;
     private static final Duration APPLY_WAIT = Duration.ofSeconds(5);
+    /** How long at most an Idempotency-Key stays in flight after its job was stored, waiting for the store. */
+    private static final Duration SLOT_HOLD = Duration.ofMinutes(2);
     private static final int FILE_CHUNK = 64 * 1024;
 
     /**
@@ -284,7 +286,9 @@ final class ApiVerticle extends VerticleBase {
                     + "GET /v1/jobs/" + id + " finds it if the broker took it after all); retry later, with an "
                     + "Idempotency-Key to queue it once at most");
         });
-        return Future.fromCompletionStage(stored.applied());
+        // a consumer that stopped would hold the key's slot for good; after SLOT_HOLD a retry may queue the job again
+        return Future.fromCompletionStage(stored.applied().copy()
+                .orTimeout(SLOT_HOLD.toMillis(), TimeUnit.MILLISECONDS));
     }
 
     private void rejectSubmission(RoutingContext ctx, Rejection r) {
@@ -580,13 +584,12 @@ final class ApiVerticle extends VerticleBase {
                 event -> context.runOnContext(v -> socket.send(event)));
         long heartbeat = vertx.setPeriodic(config.get(FarmConfig.WS_HEARTBEAT).toMillis(),
                 t -> ws.writePing(Buffer.buffer("farm")));
-        Runnable stop = () -> {
+        socket.onClosing(() -> {
             subscription.cancel().run();
             vertx.cancelTimer(heartbeat);
-        };
-        socket.onClosing(stop);
+        });
         ws.closeHandler(v -> {
-            stop.run();
+            socket.closed();
             s.metrics().webSocketsOpen.decrementAndGet();
         });
         ws.exceptionHandler(e -> LOG.debug("WebSocket of job {}: {}", job.id(), e.toString()));

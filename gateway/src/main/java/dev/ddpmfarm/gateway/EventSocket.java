@@ -62,6 +62,13 @@ final class EventSocket {
         drain();
     }
 
+    /** The client closed the socket: nothing queued goes out. */
+    void closed() {
+        if (!closing) {
+            stop();
+        }
+    }
+
     /** Closes the socket from this side: nothing queued or sent later goes out. */
     void close(short code, String reason) {
         if (!closing) {

@@ -42,6 +42,8 @@ final class JobState {
     private final int[] shardStep;
     private final int maxEvents;
     private final Deque<JobEvent> events = new ArrayDeque<>();
+    /** The newest seq that left {@link #events} for its bound: a replay from before it cannot be whole. */
+    private long trimmedThrough;
     private final List<Consumer<JobEvent>> listeners = new ArrayList<>();
 
     private JobStatus status = JobStatus.QUEUED;
@@ -174,7 +176,7 @@ final class JobState {
         lastEventAt = numbered.at();
         events.addLast(numbered);
         if (events.size() > maxEvents) {
-            events.removeFirst();
+            trimmedThrough = events.removeFirst().seq();
         }
         for (Consumer<JobEvent> listener : List.copyOf(listeners)) {
             listener.accept(numbered);
@@ -242,8 +244,7 @@ final class JobState {
      */
     synchronized JobStore.Subscription subscribe(Long since, Consumer<JobEvent> listener) {
         List<JobEvent> replay = new ArrayList<>();
-        long firstKept = events.isEmpty() ? seq + 1 : events.peekFirst().seq();
-        if (since != null && since + 1 >= firstKept) {
+        if (since != null && since >= trimmedThrough) {
             events.stream().filter(e -> e.seq() > since).forEach(replay::add);
         } else {
             StatusEvent snapshot = new StatusEvent(StatusEvent.SCHEMA_VERSION, id, tenant, seq, JobEvent.JOB_LEVEL,

@@ -169,6 +169,17 @@ class JobStoreTest {
         assertEquals(7, replay.get(0).seq());
         assertEquals(List.of(6L, 7L), store.subscribe(store.find("acme", id).orElseThrow(), 5L, e -> { }).replay()
                 .stream().map(JobEvent::seq).toList());
+
+        // kept 3-6 when it finished; the progress dropped then (3, 5) leaves the replay after 2 whole
+        JobStore four = new JobStore(4);
+        offset = 0;
+        for (JobEvent e : history(id)) {
+            four.apply(e, 0, offset++);
+        }
+        assertEquals(List.of(4L, 6L, 7L), four.subscribe(four.find("acme", id).orElseThrow(), 2L, e -> { }).replay()
+                .stream().map(JobEvent::seq).toList());
+        assertEquals(List.of(7L), four.subscribe(four.find("acme", id).orElseThrow(), 1L, e -> { }).replay()
+                .stream().map(JobEvent::seq).toList(), "event 2 is gone: the snapshot");
     }
 
     @Test
