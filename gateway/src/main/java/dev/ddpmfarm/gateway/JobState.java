@@ -156,13 +156,7 @@ final class JobState {
         }
     }
 
-    /**
-     * Ends the job with {@code terminal}. Its progress events are dropped (its final status carries the progress),
-     * which leaves a finished job the statuses, frames, errors and result of its stream: the gateway holds every job of
-     * the events topic's retention, and progress came about once a second per shard.
-     */
     private void finish(JobStatus terminal, Instant at, String message) {
-        events.removeIf(e -> e instanceof ProgressEvent);
         status = terminal;
         finishedAt = at;
         error = message;
