@@ -11,6 +11,7 @@ import dev.ddpmfarm.common.wire.Control;
 import dev.ddpmfarm.common.wire.Dataset;
 import dev.ddpmfarm.common.wire.FieldError;
 import dev.ddpmfarm.common.wire.FrameEvent;
+import dev.ddpmfarm.common.wire.GenerateRequest;
 import dev.ddpmfarm.common.wire.JobDocument;
 import dev.ddpmfarm.common.wire.JobEvent;
 import dev.ddpmfarm.common.wire.JobIds;
@@ -45,6 +46,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -221,6 +223,14 @@ final class ApiVerticle extends VerticleBase {
             return;
         }
         Accepted accepted = (Accepted) result;
+        if (accepted.request() instanceof GenerateRequest g && g.minConfidence() != null
+                && !hasClassifier(accepted.model().name())) {
+            s.metrics().submissionsRejected.incrementAndGet();
+            Problems.send(ctx, 422, "invalid-request", "Unprocessable Content", "invalid field minConfidence",
+                    List.of(new FieldError("minConfidence", "model " + accepted.model().name() + " has no classifier ("
+                            + ModelCard.CLASSIFIER_FILE_NAME + ") to judge its samples with")));
+            return;
+        }
         if (key == null) {
             enqueue(ctx, tenant, null, accepted);
             return;
@@ -298,6 +308,11 @@ final class ApiVerticle extends VerticleBase {
                     + "lists the models", r.errors());
             case INVALID -> Problems.send(ctx, 422, "invalid-request", "Unprocessable Content", r.detail(), r.errors());
         }
+    }
+
+    private boolean hasClassifier(String model) {
+        return s.models().model(model).map(m -> Files.exists(m.dir().resolve(ModelCard.CLASSIFIER_FILE_NAME)))
+                .orElse(false);
     }
 
     /** Answers a repeated {@code Idempotency-Key}: the same job for the same body, 422 for another body. */

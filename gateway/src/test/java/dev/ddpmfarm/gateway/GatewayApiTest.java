@@ -378,6 +378,15 @@ class GatewayApiTest {
     }
 
     @Test
+    @DisplayName("minConfidence needs a model with a classifier")
+    void minConfidenceNeedsClassifier() throws Exception {
+        String body = "{\"type\":\"generate\",\"model\":\"%s\",\"perClass\":1,\"steps\":5,\"minConfidence\":0.5}";
+        assertEquals(202, farm.post(ACME_KEY, String.format(body, "fashion-mnist")).statusCode());
+        Map<?, ?> p = problem(farm.post(ACME_KEY, String.format(body, "fashion-mnist-bare")), 422);
+        assertEquals(List.of("minConfidence"), fields(p));
+    }
+
+    @Test
     @DisplayName("the same Idempotency-Key and body return the same job; another body with that key is refused")
     void idempotency() throws Exception {
         String body = "{\"type\":\"generate\",\"count\":3,\"steps\":10}";

@@ -45,7 +45,7 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * A gateway on a real embedded broker, with the in-memory object store and a model directory holding a
- * class-conditional Fashion-MNIST card; plus the clients a test needs: HTTP, WebSocket, a reader of any topic and a
+ * class-conditional Fashion-MNIST card with a classifier and the same card without one; plus the clients a test needs: HTTP, WebSocket, a reader of any topic and a
  * producer that plays the worker.
  */
 final class GatewayFixture implements AutoCloseable {
@@ -67,9 +67,13 @@ final class GatewayFixture implements AutoCloseable {
         this.vertx = vertx;
         this.kafka = EmbeddedKafka.start();
         Path models = Files.createTempDirectory("farm-models");
-        new ModelCard("fashion-mnist", new int[]{1, 28, 28}, 1000, "linear", List.of("T-shirt/top", "Trouser",
-                "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"), null, 1000, null, null)
-                .write(models.resolve("fashion-mnist"));
+        for (String name : List.of("fashion-mnist", "fashion-mnist-bare")) {
+            new ModelCard(name, new int[]{1, 28, 28}, 1000, "linear", List.of("T-shirt/top", "Trouser", "Pullover",
+                    "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"), null, 1000, null, null)
+                    .write(models.resolve(name));
+        }
+        // the gateway only looks whether the classifier is there (minConfidence needs it)
+        Files.writeString(models.resolve("fashion-mnist").resolve(ModelCard.CLASSIFIER_FILE_NAME), "");
         Map<String, String> settings = new HashMap<>(Map.of(
                 "FARM_KAFKA_BOOTSTRAP", kafka.bootstrap(),
                 "FARM_HTTP_PORT", "0",

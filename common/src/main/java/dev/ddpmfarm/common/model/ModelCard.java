@@ -33,6 +33,8 @@ public record ModelCard(String name, int[] imageShape, int timesteps, String bet
 
     public static final String FILE_NAME = "config.json";
     public static final String WEIGHTS_FILE_NAME = "model.safetensors";
+    /** The project's classifier of the model's images, beside the card when the model has one (needed by minConfidence). */
+    public static final String CLASSIFIER_FILE_NAME = "classifier.fb";
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)

@@ -1,5 +1,6 @@
 package dev.ddpmfarm.worker.eval;
 
+import dev.ddpmfarm.common.model.ModelCard;
 import dev.ddpmfarm.worker.output.Uint8Image;
 import dev.ddpmfarm.worker.train.TrainingSet;
 import java.io.IOException;
@@ -34,7 +35,7 @@ import org.nd4j.weightinit.impl.XavierInitScheme;
  * (DL4J's own {@code ConvolutionLayer} took the im2col path here and trained at under 300 images/s.)
  */
 public final class Classifier {
-    public static final String FILE_NAME = "classifier.fb";
+    public static final String FILE_NAME = ModelCard.CLASSIFIER_FILE_NAME;
     private static final String INPUT = "x";
     private static final String LABEL = "label";
     private static final String FEATURES = "features";
