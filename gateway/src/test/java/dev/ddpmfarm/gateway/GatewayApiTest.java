@@ -43,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.random.RandomGenerator;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -578,9 +579,10 @@ class GatewayApiTest {
     @DisplayName("models come from the model directory; metrics are Prometheus text")
     void modelsAndMetrics() throws Exception {
         Map<?, ?> models = Wire.fromJson(farm.get(ACME_KEY, "/v1/models").bodyAsString(), Map.class);
-        Map<?, ?> card = (Map<?, ?>) ((List<?>) models.get("models")).get(0);
-        assertEquals("fashion-mnist", card.get("name"));
-        assertEquals(1000, card.get("timesteps"));
+        List<?> cards = (List<?>) models.get("models");
+        assertEquals(Set.of("fashion-mnist", "fashion-mnist-bare"),
+                cards.stream().map(c -> ((Map<?, ?>) c).get("name")).collect(Collectors.toSet()));
+        assertEquals(1000, ((Map<?, ?>) cards.get(0)).get("timesteps"));
         HttpResponse<Buffer> metrics = farm.get(ACME_KEY, "/metrics");
         assertTrue(metrics.getHeader("Content-Type").startsWith("text/plain"));
         String text = metrics.bodyAsString();
