@@ -18,6 +18,7 @@ import dev.ddpmfarm.common.wire.JobIds;
 import dev.ddpmfarm.common.wire.JobRequest;
 import dev.ddpmfarm.common.wire.JobRequestParser;
 import dev.ddpmfarm.common.wire.JobRequestParser.Accepted;
+import dev.ddpmfarm.common.wire.JobRequestParser.Reason;
 import dev.ddpmfarm.common.wire.JobRequestParser.Rejection;
 import dev.ddpmfarm.common.wire.JobStatus;
 import dev.ddpmfarm.common.wire.JobType;
@@ -216,21 +217,13 @@ final class ApiVerticle extends VerticleBase {
             return;
         }
         Buffer body = ctx.body().buffer();
-        JobRequestParser.Result result = parser.parse(body == null ? new byte[0] : body.getBytes());
+        JobRequestParser.Result result = classifierChecked(parser.parse(body == null ? new byte[0] : body.getBytes()));
         if (result instanceof Rejection r) {
             s.metrics().submissionsRejected.incrementAndGet();
             rejectSubmission(ctx, r);
             return;
         }
         Accepted accepted = (Accepted) result;
-        if (accepted.request() instanceof GenerateRequest g && g.minConfidence() != null
-                && !hasClassifier(accepted.model().name())) {
-            s.metrics().submissionsRejected.incrementAndGet();
-            Problems.send(ctx, 422, "invalid-request", "Unprocessable Content", "invalid field minConfidence",
-                    List.of(new FieldError("minConfidence", "model " + accepted.model().name() + " has no classifier ("
-                            + ModelCard.CLASSIFIER_FILE_NAME + ") to judge its samples with")));
-            return;
-        }
         if (key == null) {
             enqueue(ctx, tenant, null, accepted);
             return;
@@ -310,9 +303,19 @@ final class ApiVerticle extends VerticleBase {
         }
     }
 
-    private boolean hasClassifier(String model) {
-        return s.models().model(model).map(m -> Files.exists(m.dir().resolve(ModelCard.CLASSIFIER_FILE_NAME)))
-                .orElse(false);
+    /**
+     * {@code result}, or its refusal when it asks {@code minConfidence} of a model without the classifier that judges
+     * the samples (a file beside the model's card, which the parser does not see).
+     */
+    private JobRequestParser.Result classifierChecked(JobRequestParser.Result result) {
+        if (result instanceof Accepted a && a.request() instanceof GenerateRequest g && g.minConfidence() != null
+                && !s.models().model(a.model().name())
+                        .map(m -> Files.exists(m.dir().resolve(ModelCard.CLASSIFIER_FILE_NAME))).orElse(false)) {
+            return new Rejection(Reason.INVALID, "invalid field minConfidence", List.of(new FieldError("minConfidence",
+                    "model " + a.model().name() + " has no classifier (" + ModelCard.CLASSIFIER_FILE_NAME
+                            + ") to judge its samples with")));
+        }
+        return result;
     }
 
     /** Answers a repeated {@code Idempotency-Key}: the same job for the same body, 422 for another body. */
