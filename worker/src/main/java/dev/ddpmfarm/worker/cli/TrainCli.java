@@ -17,10 +17,12 @@ import java.util.Map;
 
 /**
  * {@code farm train --data fashion-mnist --out DIR [--resume] [--minutes M] [--epochs E] [--batch B] [--seed S]
- * [--lr-anneal-steps N] [--class-dropout P] [--checkpoints DIR]}: trains a U-Net with {@link Trainer} and writes the
- * EMA weights as a model directory every ten minutes and at the end (at step N of {@code --lr-anneal-steps}, where
- * the learning rate reaches zero, at the latest). {@code --class-dropout} (default 0.1) is the share of images trained
- * with the null class: the unconditional model, and guidance's reference.
+ * [--lr R] [--lr-anneal-steps N] [--lr-cycle-start S] [--class-dropout P] [--checkpoints DIR]}: trains a U-Net with
+ * {@link Trainer} and writes the EMA weights as a model directory every ten minutes and at the end (at step N of
+ * {@code --lr-anneal-steps}, where the learning rate reaches zero, at the latest). The rate (peak R, default 2e-4)
+ * warms up and anneals counting from step S (default 0): a resumed run with S at its step restarts the rate.
+ * {@code --class-dropout} (default 0.1) is the share of images trained with the null class: the unconditional model,
+ * and guidance's reference.
  */
 public final class TrainCli {
     /** How often the EMA model directory is rewritten, so an interrupted run always leaves a usable model. */
@@ -37,7 +39,9 @@ public final class TrainCli {
         java.util.Optional<String> epochs = a.optional("--epochs");
         int batch = Integer.parseInt(a.value("--batch", "64"));
         long seed = Long.parseLong(a.value("--seed", "0"));
+        double lr = Double.parseDouble(a.value("--lr", "2e-4"));
         long annealSteps = Long.parseLong(a.value("--lr-anneal-steps", "0"));
+        long cycleStart = Long.parseLong(a.value("--lr-cycle-start", "0"));
         double classDropout = Double.parseDouble(a.value("--class-dropout", "0.1"));
         if (!(classDropout >= 0 && classDropout <= 1)) {
             throw new IllegalArgumentException("--class-dropout must be between 0 and 1, was " + classDropout);
@@ -51,8 +55,8 @@ public final class TrainCli {
         TrainingSet data = TrainingSet.load(dataName);
         UNetConfig config = UNetConfig.forImages(data.shape()[0], data.shape()[1], data.classes());
         double[] alphasCumprod = GaussianDiffusion.of(BetaSchedule.LINEAR, 1000).alphasCumprod();
-        Trainer.Options options = new Trainer.Options(config, alphasCumprod, batch, 2e-4, 1000, annealSteps, 1.0, 0.9995,
-                classDropout, seed, Duration.ofMinutes(5));
+        Trainer.Options options = new Trainer.Options(config, alphasCumprod, batch, lr, 1000, annealSteps,
+                cycleStart, 1.0, 0.9995, classDropout, seed, Duration.ofMinutes(5));
         Trainer trainer = new Trainer(options, data, checkpoints, System.out);
         // a rate annealed to zero at step N ends the run there: further steps would move nothing but the EMA
         long maxSteps = Math.min(annealSteps > 0 ? annealSteps : Long.MAX_VALUE,
@@ -93,7 +97,11 @@ public final class TrainCli {
         training.put("epochs", trainer.step() / trainer.stepsPerEpoch());
         training.put("batchSize", options.batchSize());
         training.put("seed", options.seed());
+        training.put("lr", options.learningRate());
         training.put("lrAnnealSteps", options.annealSteps());
+        if (options.cycleStart() > 0) {
+            training.put("lrCycleStart", options.cycleStart());
+        }
         training.put("classDropout", options.classDropout());
         UNetConfig cfg = ema.config();
         new ModelCard(out.getFileName().toString(), ema.imageShape(), ema.timesteps(), BetaSchedule.LINEAR.wireName(),

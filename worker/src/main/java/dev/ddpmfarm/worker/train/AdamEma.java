@@ -19,17 +19,23 @@ final class AdamEma {
     private final double learningRate;
     private final int warmupSteps;
     private final long annealSteps;
+    private final long cycleStart;
     private final double gradClip;
     private final double emaDecay;
     final Map<String, INDArray> m = new LinkedHashMap<>();
     final Map<String, INDArray> v = new LinkedHashMap<>();
     final Map<String, INDArray> ema = new LinkedHashMap<>();
 
-    AdamEma(Map<String, INDArray> params, double learningRate, int warmupSteps, long annealSteps, double gradClip,
-            double emaDecay) {
+    AdamEma(Map<String, INDArray> params, double learningRate, int warmupSteps, long annealSteps, long cycleStart,
+            double gradClip, double emaDecay) {
+        if (annealSteps > 0 && cycleStart >= annealSteps) {
+            throw new IllegalArgumentException("the rate's cycle starts at step " + cycleStart
+                    + ", at or after the step it reaches zero (" + annealSteps + ")");
+        }
         this.learningRate = learningRate;
         this.warmupSteps = warmupSteps;
         this.annealSteps = annealSteps;
+        this.cycleStart = cycleStart;
         this.gradClip = gradClip;
         this.emaDecay = emaDecay;
         params.forEach((k, p) -> {
@@ -41,11 +47,14 @@ final class AdamEma {
 
     /**
      * Learning rate at (1-based) step {@code step}: linear warm-up, then constant, or with {@code annealSteps > 0}
-     * falling linearly to zero at step {@code annealSteps}.
+     * falling linearly to zero at step {@code annealSteps}. Both count from {@code cycleStart} (0 for a run's first
+     * cycle): a resumed run given a later start warms up again and anneals over the steps left (a warm restart).
      */
     double learningRate(long step) {
-        double warm = Math.min(1.0, (double) step / Math.max(1, warmupSteps));
-        return learningRate * warm * (annealSteps > 0 ? Math.max(0.0, 1.0 - (double) step / annealSteps) : 1.0);
+        long inCycle = step - cycleStart;
+        double warm = Math.max(0.0, Math.min(1.0, (double) inCycle / Math.max(1, warmupSteps)));
+        return learningRate * warm
+                * (annealSteps > 0 ? Math.max(0.0, 1.0 - (double) inCycle / (annealSteps - cycleStart)) : 1.0);
     }
 
     /**

@@ -35,9 +35,12 @@ public final class Trainer {
     static final String WEIGHTS = "checkpoint-weights.safetensors";
     static final String ADAM = "checkpoint-adam.safetensors";
 
-    /** Hyper-parameters and bookkeeping of a training run; {@code annealSteps} 0 keeps the learning rate constant. */
+    /**
+     * Hyper-parameters and bookkeeping of a training run; {@code annealSteps} 0 keeps the learning rate constant, and
+     * the rate's warm-up and decay count from step {@code cycleStart} (see {@link AdamEma#learningRate}).
+     */
     public record Options(UNetConfig config, double[] alphasCumprod, int batchSize, double learningRate,
-                          int warmupSteps, long annealSteps, double gradClip, double emaDecay, double classDropout,
+                          int warmupSteps, long annealSteps, long cycleStart, double gradClip, double emaDecay, double classDropout,
                           long seed, Duration checkpointEvery) {
     }
 
@@ -60,7 +63,7 @@ public final class Trainer {
         this.model = UNetModel.initial(options.config(), options.alphasCumprod().length, options.seed());
         this.params = model.parameters();
         this.optimizer = new AdamEma(params, options.learningRate(), options.warmupSteps(), options.annealSteps(),
-                options.gradClip(), options.emaDecay());
+                options.cycleStart(), options.gradClip(), options.emaDecay());
         if (hasCheckpoint(checkpointDir)) {
             restore();
             log.printf("resumed from %s at step %d%n", checkpointDir, step);

@@ -46,16 +46,18 @@ class TrainerTest {
 
     private static Trainer trainer(Path dir, long annealSteps) throws IOException {
         Trainer.Options options = new Trainer.Options(TINY, GaussianDiffusion.of(BetaSchedule.LINEAR, 100).alphasCumprod(), 8, 1e-3, 2,
-                annealSteps, 1.0, 0.9, 0.2, 7, Duration.ofHours(1));
+                annealSteps, 0, 1.0, 0.9, 0.2, 7, Duration.ofHours(1));
         return new Trainer(options, data(), dir, QUIET);
     }
 
     @Test
-    @DisplayName("the learning rate warms up linearly, then stays constant or falls linearly to zero at the anneal step")
+    @DisplayName("the learning rate warms up linearly, then stays constant or falls linearly to zero at the anneal step; "
+            + "a later cycle start warms up again and anneals over the steps left")
     void learningRateSchedule() {
         Map<String, INDArray> params = Map.of("w", Nd4j.zeros(DataType.FLOAT, 2));
-        AdamEma constant = new AdamEma(params, 1e-3, 10, 0, 1.0, 0.9);
-        AdamEma annealed = new AdamEma(params, 1e-3, 10, 100, 1.0, 0.9);
+        AdamEma constant = new AdamEma(params, 1e-3, 10, 0, 0, 1.0, 0.9);
+        AdamEma annealed = new AdamEma(params, 1e-3, 10, 100, 0, 1.0, 0.9);
+        AdamEma restarted = new AdamEma(params, 1e-3, 10, 300, 100, 1.0, 0.9);
         assertEquals(1e-4, constant.learningRate(1), 1e-15);
         assertEquals(1e-3, constant.learningRate(10), 1e-15);
         assertEquals(1e-3, constant.learningRate(1_000_000), 1e-15);
@@ -63,6 +65,11 @@ class TrainerTest {
         assertEquals(0.5e-3, annealed.learningRate(50), 1e-15);
         assertEquals(0.0, annealed.learningRate(100));
         assertEquals(0.0, annealed.learningRate(150));
+        assertEquals(0.0, restarted.learningRate(100));
+        assertEquals(1e-4 * 0.995, restarted.learningRate(101), 1e-15);
+        assertEquals(0.5e-3, restarted.learningRate(200), 1e-15);
+        assertEquals(0.0, restarted.learningRate(300));
+        assertThrows(IllegalArgumentException.class, () -> new AdamEma(params, 1e-3, 10, 100, 100, 1.0, 0.9));
     }
 
     @Test
