@@ -83,6 +83,8 @@ final class ApiVerticle extends VerticleBase {
     /** How long at most an Idempotency-Key stays in flight after its job was stored, waiting for the store. */
     private static final Duration SLOT_HOLD = Duration.ofMinutes(2);
     private static final int FILE_CHUNK = 64 * 1024;
+    /** How long a download waits for its client to take what was written before it is cut off. */
+    private static final Duration DRAIN_WAIT = Duration.ofSeconds(60);
 
     /**
      * What the API works with, built once by {@link Gateway} and shared by the verticle's instances (one per event
@@ -520,8 +522,6 @@ final class ApiVerticle extends VerticleBase {
         }
         String key = ObjectKeys.key(job.get().tenant(), id, path);
         HttpServerResponse response = ctx.response();
-        // unordered: the worker threads serve the event loop's reads side by side, so one download a client reads
-        // slowly (each waits on its client) holds no other
         vertx.executeBlocking(() -> s.objects().stat(key), false).onSuccess(info -> {
             if (info.isEmpty()) {
                 Problems.notFound(ctx, "job " + id + " has no file " + path);
@@ -530,35 +530,81 @@ final class ApiVerticle extends VerticleBase {
             response.putHeader("Content-Type", info.get().mediaType() == null ? "application/octet-stream"
                     : info.get().mediaType()).putHeader("Content-Length", Long.toString(info.get().size()))
                     .putHeader("Cache-Control", "private, max-age=300");
-            vertx.executeBlocking(() -> copy(key, response), false).onComplete(ar -> {
-                if (ar.failed()) {
-                    LOG.warn("streaming {} failed: {}", key, ar.cause().toString());
-                    response.reset();
-                } else {
-                    response.end();
-                }
-            });
+            vertx.executeBlocking(() -> s.objects().open(key).orElseThrow(() -> new IOException("object vanished: " + key)),
+                    false).onSuccess(in -> new Download(key, in, response).read()).onFailure(e -> {
+                        LOG.warn("streaming {} failed: {}", key, e.toString());
+                        response.reset();
+                    });
         }).onFailure(ctx::fail);
     }
 
-    /** Copies the object to the response in chunks on a worker thread, waiting while the client is slow. */
-    private Void copy(String key, HttpServerResponse response) throws Exception {
-        try (InputStream in = s.objects().open(key).orElseThrow(() -> new IOException("object vanished: " + key))) {
-            byte[] chunk = new byte[FILE_CHUNK];
-            int n;
-            while ((n = in.read(chunk)) > 0 && !response.closed()) {
-                response.write(Buffer.buffer(Arrays.copyOf(chunk, n)));
-                if (response.writeQueueFull()) {
-                    CompletableFuture<Void> drained = new CompletableFuture<>();
-                    response.drainHandler(v -> drained.complete(null));
-                    response.closeHandler(v -> drained.complete(null));
-                    if (response.writeQueueFull() && !response.closed()) {
-                        drained.get(60, TimeUnit.SECONDS);
-                    }
+    /**
+     * One file on its way to a client: each chunk is read by a short task of the worker pool and written on the event
+     * loop, and the next is read once the response has room. A client that reads slowly holds no thread (a pool of 20
+     * would otherwise be taken by 20 of them), only its open object; one that reads nothing for {@link #DRAIN_WAIT} is
+     * cut off.
+     */
+    private final class Download {
+        private final String key;
+        private final InputStream in;
+        private final HttpServerResponse response;
+        private boolean reading;
+        private boolean gone;
+        private boolean released;
+
+        Download(String key, InputStream in, HttpServerResponse response) {
+            this.key = key;
+            this.in = in;
+            this.response = response;
+            response.closeHandler(v -> {
+                gone = true;
+                if (!reading) {
+                    release();
                 }
+            });
+        }
+
+        void read() {
+            reading = true;
+            vertx.executeBlocking(() -> in.readNBytes(FILE_CHUNK), false).onComplete(ar -> {
+                reading = false;
+                if (gone) {
+                    release();
+                } else if (ar.failed()) {
+                    LOG.warn("streaming {} failed: {}", key, ar.cause().toString());
+                    response.reset();
+                    release();
+                } else if (ar.result().length == 0) {
+                    response.end();
+                    release();
+                } else {
+                    response.write(Buffer.buffer(ar.result()));
+                    if (!response.writeQueueFull()) {
+                        read();
+                        return;
+                    }
+                    long timer = vertx.setTimer(DRAIN_WAIT.toMillis(), t -> {
+                        gone = true;
+                        response.reset();
+                        release();
+                    });
+                    response.drainHandler(v -> {
+                        vertx.cancelTimer(timer);
+                        read();
+                    });
+                }
+            });
+        }
+
+        private void release() {
+            if (!released) {
+                released = true;
+                vertx.executeBlocking(() -> {
+                    in.close();
+                    return null;
+                }, false).onFailure(e -> LOG.debug("closing {} failed: {}", key, e.toString()));
             }
         }
-        return null;
     }
 
     // ---- events ---------------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import java.io.ByteArrayInputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -521,16 +522,23 @@ class GatewayApiTest {
     }
 
     @Test
-    @DisplayName("a download its client does not read holds up no other request of the gateway")
+    @DisplayName("downloads their clients do not read, more than the worker pool has threads, hold up no other request "
+            + "of the gateway")
     void stalledDownload() throws Exception {
         String id = submit(ACME_KEY, "{\"type\":\"generate\",\"count\":1,\"steps\":10}").id();
         farm.objects.put(ObjectKeys.key("acme", id, "big.bin"), new byte[64 << 20], "application/octet-stream");
         farm.objects.put(ObjectKeys.key("acme", id, "small.txt"), "small".getBytes(), "text/plain");
         String request = "GET /v1/jobs/" + id + "/files/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
                 + ACME_KEY + "\r\n%s\r\n";
-        try (Socket stalled = new Socket("127.0.0.1", farm.gateway.port())) {
-            stalled.getOutputStream().write(String.format(request, "big.bin", "").getBytes(StandardCharsets.US_ASCII));
-            Thread.sleep(500);
+        List<Socket> stalled = new ArrayList<>();
+        try {
+            // Vert.x's worker pool has 20 threads
+            for (int i = 0; i < 24; i++) {
+                stalled.add(new Socket("127.0.0.1", farm.gateway.port()));
+                stalled.get(i).getOutputStream().write(String.format(request, "big.bin", "")
+                        .getBytes(StandardCharsets.US_ASCII));
+            }
+            Thread.sleep(1000);
             // new connections take the API's event loops in turn, so some share the stalled one's
             for (int i = 0; i < 4; i++) {
                 try (Socket small = new Socket("127.0.0.1", farm.gateway.port())) {
@@ -540,6 +548,10 @@ class GatewayApiTest {
                     String answer = new String(small.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
                     assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("small"), answer);
                 }
+            }
+        } finally {
+            for (Socket socket : stalled) {
+                socket.close();
             }
         }
     }
