@@ -12,18 +12,19 @@ import dev.ddpmfarm.common.wire.Dataset;
 import dev.ddpmfarm.common.wire.FieldError;
 import dev.ddpmfarm.common.wire.FrameEvent;
 import dev.ddpmfarm.common.wire.GenerateRequest;
+import dev.ddpmfarm.common.wire.ImageJobRequest;
 import dev.ddpmfarm.common.wire.JobDocument;
 import dev.ddpmfarm.common.wire.JobEvent;
 import dev.ddpmfarm.common.wire.JobIds;
 import dev.ddpmfarm.common.wire.JobRequest;
 import dev.ddpmfarm.common.wire.JobRequestParser;
 import dev.ddpmfarm.common.wire.JobRequestParser.Accepted;
-import dev.ddpmfarm.common.wire.JobRequestParser.Reason;
 import dev.ddpmfarm.common.wire.JobRequestParser.Rejection;
 import dev.ddpmfarm.common.wire.JobStatus;
 import dev.ddpmfarm.common.wire.JobType;
 import dev.ddpmfarm.common.wire.Manifest;
 import dev.ddpmfarm.common.wire.ObjectKeys;
+import dev.ddpmfarm.common.wire.OutputFormat;
 import dev.ddpmfarm.common.wire.StatusEvent;
 import dev.ddpmfarm.common.wire.Topics;
 import dev.ddpmfarm.common.wire.Wire;
@@ -219,7 +220,18 @@ final class ApiVerticle extends VerticleBase {
             return;
         }
         Buffer body = ctx.body().buffer();
-        JobRequestParser.Result result = classifierChecked(parser.parse(body == null ? new byte[0] : body.getBytes()));
+        JobRequestParser.Result parsed = classifierChecked(parser.parse(body == null ? new byte[0] : body.getBytes()));
+        if (parsed instanceof Accepted a && a.request() instanceof ImageJobRequest images
+                && images.input().images() != null) {
+            vertx.executeBlocking(() -> images.input().decodeErrors(), false).onSuccess(errors ->
+                    submit(ctx, tenant, key, errors.isEmpty() ? parsed : JobRequestParser.invalid(errors)))
+                    .onFailure(ctx::fail);
+        } else {
+            submit(ctx, tenant, key, parsed);
+        }
+    }
+
+    private void submit(RoutingContext ctx, String tenant, String key, JobRequestParser.Result result) {
         if (result instanceof Rejection r) {
             s.metrics().submissionsRejected.incrementAndGet();
             rejectSubmission(ctx, r);
@@ -306,18 +318,27 @@ final class ApiVerticle extends VerticleBase {
     }
 
     /**
-     * {@code result}, or its refusal when it asks {@code minConfidence} of a model without the classifier that judges
-     * the samples (a file beside the model's card, which the parser does not see).
+     * {@code result}, or its refusal when it needs the classifier that judges and labels samples (a file beside the
+     * model's card, which the parser does not see) of a model that has none: {@code minConfidence}, and the labelled
+     * outputs {@code idx} and {@code imagefolder} of samples without a requested class.
      */
     private JobRequestParser.Result classifierChecked(JobRequestParser.Result result) {
-        if (result instanceof Accepted a && a.request() instanceof GenerateRequest g && g.minConfidence() != null
-                && !s.models().model(a.model().name())
+        if (!(result instanceof Accepted a) || !(a.request() instanceof GenerateRequest g)
+                || s.models().model(a.model().name())
                         .map(m -> Files.exists(m.dir().resolve(ModelCard.CLASSIFIER_FILE_NAME))).orElse(false)) {
-            return new Rejection(Reason.INVALID, "invalid field minConfidence", List.of(new FieldError("minConfidence",
-                    "model " + a.model().name() + " has no classifier (" + ModelCard.CLASSIFIER_FILE_NAME
-                            + ") to judge its samples with")));
+            return result;
         }
-        return result;
+        String lacking = "model " + a.model().name() + " has no classifier (" + ModelCard.CLASSIFIER_FILE_NAME + ") to ";
+        List<FieldError> errors = new ArrayList<>();
+        if (g.minConfidence() != null) {
+            errors.add(new FieldError("minConfidence", lacking + "judge its samples with"));
+        }
+        if (g.classLabel() == null && !g.dataset()
+                && (g.outputs().contains(OutputFormat.IDX) || g.outputs().contains(OutputFormat.IMAGEFOLDER))) {
+            errors.add(new FieldError("outputs", lacking + "label samples of no class with, which idx and imagefolder "
+                    + "need: set class, perClass or classes, or use png or npy"));
+        }
+        return errors.isEmpty() ? result : JobRequestParser.invalid(errors);
     }
 
     /** Answers a repeated {@code Idempotency-Key}: the same job for the same body, 422 for another body. */

@@ -35,10 +35,13 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -380,12 +383,34 @@ class GatewayApiTest {
     }
 
     @Test
-    @DisplayName("minConfidence needs a model with a classifier")
-    void minConfidenceNeedsClassifier() throws Exception {
+    @DisplayName("minConfidence, and idx or imagefolder outputs of samples without a class, need a model with a classifier")
+    void classifierNeeded() throws Exception {
         String body = "{\"type\":\"generate\",\"model\":\"%s\",\"perClass\":1,\"steps\":5,\"minConfidence\":0.5}";
         assertEquals(202, farm.post(ACME_KEY, String.format(body, "fashion-mnist")).statusCode());
         Map<?, ?> p = problem(farm.post(ACME_KEY, String.format(body, "fashion-mnist-bare")), 422);
         assertEquals(List.of("minConfidence"), fields(p));
+        // idx and imagefolder label every sample: without a requested class only the classifier can
+        String labelled = "{\"type\":\"generate\",\"model\":\"%s\",\"count\":2,\"steps\":5,%s\"outputs\":[\"%s\"]}";
+        for (String output : List.of("idx", "imagefolder")) {
+            assertEquals(202, farm.post(ACME_KEY, String.format(labelled, "fashion-mnist", "", output)).statusCode());
+            assertEquals(202, farm.post(ACME_KEY, String.format(labelled, "fashion-mnist-bare", "\"class\":3,", output))
+                    .statusCode());
+            assertEquals(List.of("outputs"), fields(problem(farm.post(ACME_KEY, String.format(labelled,
+                    "fashion-mnist-bare", "", output)), 422)));
+        }
+    }
+
+    @Test
+    @DisplayName("an uploaded PNG whose header is sound but whose data is cut off is refused at submit, naming it")
+    void truncatedUpload() throws Exception {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ImageIO.write(new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY), "png", png);
+        String whole = Base64.getEncoder().encodeToString(png.toByteArray());
+        String cut = Base64.getEncoder().encodeToString(Arrays.copyOf(png.toByteArray(), 33)); // signature and IHDR
+        String body = "{\"type\":\"progressive\",\"timesteps\":[10],\"input\":{\"images\":[\"%s\",\"%s\"]}}";
+        Map<?, ?> p = problem(farm.post(ACME_KEY, String.format(body, whole, cut)), 422);
+        assertEquals(List.of("input.images[1]"), fields(p));
+        assertEquals(202, farm.post(ACME_KEY, String.format(body, whole, whole)).statusCode());
     }
 
     @Test

@@ -3,10 +3,13 @@ package dev.ddpmfarm.common.wire;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.ddpmfarm.common.data.PngHeader;
 import dev.ddpmfarm.common.model.ModelCard;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import javax.imageio.ImageIO;
 
 /**
  * The images a progressive or rate-distortion job works on (SPEC §3): either images of a built-in {@link Dataset}
@@ -93,6 +96,27 @@ public record InputSpec(Dataset dataset, List<Integer> indices, Integer count, L
             errors.add(new FieldError("input.dataset", dataset.wireName() + " holds images of shape "
                     + Arrays.toString(dataset.imageShape()) + "; model " + card.name() + " takes "
                     + Arrays.toString(shape)));
+        }
+        return errors;
+    }
+
+    /**
+     * Decodes every uploaded image as the worker will, and names those that fail (a corrupt or truncated file whose
+     * header is sound): the last check of a submission, and the slowest, so the gateway runs it off its event loops.
+     */
+    public List<FieldError> decodeErrors() {
+        List<FieldError> errors = new ArrayList<>();
+        for (int i = 0; images != null && i < images.size(); i++) {
+            byte[] png = Base64.getDecoder().decode(images.get(i));
+            String problem;
+            try {
+                problem = ImageIO.read(new ByteArrayInputStream(png)) == null ? "is not a readable PNG" : null;
+            } catch (IOException | RuntimeException e) {
+                problem = "is a corrupt or truncated PNG (" + png.length + " bytes): " + e.getMessage();
+            }
+            if (problem != null) {
+                errors.add(new FieldError("input.images[" + i + "]", problem));
+            }
         }
         return errors;
     }

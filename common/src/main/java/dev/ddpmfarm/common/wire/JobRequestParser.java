@@ -150,6 +150,11 @@ public final class JobRequestParser {
     private static Rejection invalid(List<FieldError> errors, List<FieldError> more) {
         List<FieldError> all = new ArrayList<>(errors);
         all.addAll(more);
+        return invalid(all);
+    }
+
+    /** The 422 refusal of a request with these field errors (checks made outside the parser use it too). */
+    public static Rejection invalid(List<FieldError> all) {
         String detail = all.size() == 1 ? "invalid field " + describe(all.get(0))
                 : all.size() + " invalid fields: " + all.stream().map(JobRequestParser::describe)
                 .reduce((a, b) -> a + ", " + b).orElse("");

@@ -336,4 +336,16 @@ class JobRequestParserTest {
         assertEquals(List.of("input.images[1]"), List.copyOf(shape.keySet()));
         assertTrue(shape.get("input.images[1]").contains("aspect ratio"), shape.toString());
     }
+
+    @Test
+    @DisplayName("decodeErrors names the uploaded images whose header is sound but whose pixels cannot be decoded")
+    void decodeErrors() {
+        ImageJobRequest request = (ImageJobRequest) accepted("{'type':'progressive','timesteps':[10],'input':"
+                + "{'images':['" + png(28, 28) + "','" + header(28, 28) + "']}}");
+        List<FieldError> errors = request.input().decodeErrors();
+        assertEquals(List.of("input.images[1]"), errors.stream().map(FieldError::field).toList());
+        assertTrue(errors.get(0).message().contains("PNG"), errors.toString());
+        assertTrue(((ImageJobRequest) accepted("{'type':'progressive','timesteps':[10],'input':{'dataset':"
+                + "'fashion-mnist:test','count':2}}")).input().decodeErrors().isEmpty());
+    }
 }
