@@ -38,6 +38,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.ListIterator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -53,6 +54,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -75,10 +77,13 @@ import org.slf4j.LoggerFactory;
 final class SamplingLoop implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(SamplingLoop.class);
     private static final Duration IDLE_POLL = Duration.ofMillis(200);
+    private static final Duration CONTROL_CATCH_UP = Duration.ofSeconds(30);
     private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long ACK_TIMEOUT_SECONDS = 30;
     /** The pause before a task that met an unavailable object store runs again, without spending an attempt. */
     private static final long STORE_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** The pause before the result event of stored results, which the broker did not acknowledge, is sent again. */
+    private static final long REPORT_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** Image jobs (progressive, rate-distortion) run at once; fetching pauses at this many until one ends. */
     private static final int MAX_IMAGE_RUNS = 4;
     /** How often an image job that found {@link #MAX_IMAGE_RUNS} running tries to start again. */
@@ -150,6 +155,7 @@ final class SamplingLoop implements Runnable {
                 .stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
         control.assign(controlPartitions);
         control.seekToBeginning(controlPartitions);
+        catchUpCancellations(controlPartitions);
         tasks.subscribe(List.of(Topics.JOBS), new Rebalance());
         try {
             while (running) {
@@ -211,8 +217,12 @@ final class SamplingLoop implements Runnable {
                     "not a valid task: " + e.getMessage()));
             return;
         }
-        if (cancelled.contains(task.jobId())) {
+        if (cancelled.contains(task.jobId()) && task.request() instanceof ImageJobRequest) {
+            deleteCheckpoint(task);
             offsets.finished(partition, record.offset());
+        } else if (cancelled.contains(task.jobId())) {
+            // started only to store the samples its checkpoint finished (SPEC §3 keeps them), then cancelled
+            start(task, partition, record.offset());
         } else if (task.attempt() > 1) {
             delayed.add(new Delayed(task, partition, record.offset(), System.nanoTime() + backoffNanos(task.attempt())));
         } else {
@@ -528,19 +538,29 @@ final class SamplingLoop implements Runnable {
             }
             storing.remove(st);
             Task task = st.task();
+            String manifest;
             try {
-                String manifest = st.manifest().join();
-                send(ResultEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), manifest), true);
-                deleteCheckpoint(task);
-                offsets.finished(st.partition(), st.offset());
-                stats.tasksDone.incrementAndGet();
-                LOG.info("job {} shard {}: results stored in {} ms", task.jobId(), task.shard(),
-                        (System.nanoTime() - st.sinceNanos()) / 1_000_000);
+                manifest = st.manifest().join();
             } catch (CompletionException e) {
                 fail(task, st.partition(), st.offset(), e.getCause() instanceof Exception cause ? cause : e);
-            } catch (RuntimeException e) {
-                fail(task, st.partition(), st.offset(), e);
+                continue;
             }
+            try {
+                send(ResultEvent.of(task.jobId(), task.tenant(), task.shard(), Instant.now(), manifest), true);
+            } catch (RuntimeException e) {
+                // the results are stored: only the report is missing, so it is tried again, spending no attempt (a
+                // last attempt would fail a job whose files are all there); the offset stays open meanwhile
+                LOG.warn("job {} shard {}: results stored but not reported ({}); reporting again in {} s",
+                        task.jobId(), task.shard(), e.toString(), TimeUnit.NANOSECONDS.toSeconds(REPORT_RETRY_NANOS));
+                storing.add(new Storing(task, st.partition(), st.offset(), CompletableFuture.supplyAsync(() -> manifest,
+                        CompletableFuture.delayedExecutor(REPORT_RETRY_NANOS, TimeUnit.NANOSECONDS)), st.sinceNanos()));
+                continue;
+            }
+            deleteCheckpoint(task);
+            offsets.finished(st.partition(), st.offset());
+            stats.tasksDone.incrementAndGet();
+            LOG.info("job {} shard {}: results stored in {} ms", task.jobId(), task.shard(),
+                    (System.nanoTime() - st.sinceNanos()) / 1_000_000);
         }
     }
 
@@ -559,9 +579,26 @@ final class SamplingLoop implements Runnable {
 
     // ---- cancellation, failure, hand-over -------------------------------------------------------------------------
 
-    private void pollCancellations() {
+    /**
+     * Reads the cancellations already on the control topic before the first task is taken (for at most
+     * {@link #CONTROL_CATCH_UP}): a worker that has just started would otherwise run tasks of jobs cancelled before.
+     */
+    private void catchUpCancellations(List<TopicPartition> partitions) {
+        long deadline = System.nanoTime() + CONTROL_CATCH_UP.toNanos();
         try {
-            for (ConsumerRecord<String, Control> r : control.poll(Duration.ZERO)) {
+            Map<TopicPartition, Long> ends = control.endOffsets(partitions, CONTROL_CATCH_UP);
+            while (partitions.stream().anyMatch(p -> control.position(p) < ends.get(p))
+                    && System.nanoTime() < deadline) {
+                readCancellations(Duration.ofMillis(100));
+            }
+        } catch (KafkaException e) {
+            LOG.warn("cannot read the control topic to its end ({}); taking tasks anyway", e.toString());
+        }
+    }
+
+    private void readCancellations(Duration wait) {
+        try {
+            for (ConsumerRecord<String, Control> r : control.poll(wait)) {
                 if (r.value().action() == ControlAction.CANCEL) {
                     cancelled.add(r.value().jobId());
                 }
@@ -570,6 +607,10 @@ final class SamplingLoop implements Runnable {
             LOG.warn("skipping unreadable control record at {}/{}: {}", e.topicPartition(), e.offset(), e.getMessage());
             control.seek(e.topicPartition(), e.offset() + 1);
         }
+    }
+
+    private void pollCancellations() {
+        readCancellations(Duration.ZERO);
         for (TaskRun run : List.copyOf(runs)) {
             if (cancelled.contains(run.task().jobId())) {
                 drop(run);
@@ -579,6 +620,12 @@ final class SamplingLoop implements Runnable {
                 } catch (RuntimeException e) {
                     LOG.warn("job {} shard {}: cannot store the samples finished before the cancellation: {}",
                             run.task().jobId(), run.task().shard(), e.toString());
+                    if (storeUnavailable(e)) {
+                        // its checkpoint holds them: the task runs again, and stores them, once the store is back
+                        delayed.add(new Delayed(run.task(), run.partition(), run.offset(),
+                                System.nanoTime() + STORE_RETRY_NANOS));
+                        continue;
+                    }
                 }
                 offsets.finished(run.partition(), run.offset());
                 LOG.info("job {} shard {}: cancelled with {} of {} samples finished", run.task().jobId(),
@@ -593,14 +640,21 @@ final class SamplingLoop implements Runnable {
                 LOG.info("job {}: cancelled", run.task().jobId());
             }
         }
-        delayed.removeIf(d -> {
-            boolean gone = cancelled.contains(d.task().jobId());
-            if (gone) {
+        long soon = System.nanoTime() + STORE_RETRY_NANOS;
+        for (ListIterator<Delayed> it = delayed.listIterator(); it.hasNext(); ) {
+            Delayed d = it.next();
+            if (!cancelled.contains(d.task().jobId())) {
+                continue;
+            }
+            if (d.task().request() instanceof ImageJobRequest) {
+                it.remove();
                 deleteCheckpoint(d.task());
                 offsets.finished(d.partition(), d.offset());
+            } else if (d.readyAtNanos() > soon) {
+                // a retry waiting out its backoff runs soon instead, to store what its checkpoint finished
+                it.set(new Delayed(d.task(), d.partition(), d.offset(), soon));
             }
-            return gone;
-        });
+        }
     }
 
     /** Takes a task's samples out of its batch and forgets it. */
