@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -115,9 +116,8 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
         for (int i = 0; i < outputs.size(); i++) {
             v.check(outputs.get(i) != null, "outputs[" + i + "]", "must not be null");
         }
-        if (v.isEmpty()) {
-            v.check(new LinkedHashSet<>(outputs).size() == outputs.size(), "outputs", "must not repeat a format");
-        }
+        List<OutputFormat> named = outputs.stream().filter(Objects::nonNull).toList();
+        v.check(new LinkedHashSet<>(named).size() == named.size(), "outputs", "must not repeat a format");
         v.throwIfAny();
         outputs = List.copyOf(outputs);
         classes = classes == null ? null : Collections.unmodifiableSortedMap(new TreeMap<>(classes));

@@ -62,6 +62,8 @@ public final class JobRequestParser {
 
     private static final int MAX_ROUNDS = 256;
     private static final Pattern INDEXED = Pattern.compile("^([^.\\[]+)\\[(\\d+)](.*)$");
+    /** One step of a field path: a member name or an array index. */
+    private static final Pattern SEGMENT = Pattern.compile("([^.\\[\\]]+)|\\[(\\d+)]");
 
     private final ObjectMapper mapper = Wire.mapper();
     private final Function<String, Optional<ModelCard>> models;
@@ -144,7 +146,8 @@ public final class JobRequestParser {
             return pruning.covered("model") ? List.of()
                     : List.of(new FieldError("model", "unknown model '" + request.model() + "'"));
         }
-        return request.validate(card.get()).stream().filter(e -> !pruning.covered(e.field())).toList();
+        return request.validate(card.get()).stream().map(e -> new FieldError(pruning.original(e.field()), e.message()))
+                .filter(e -> !pruning.covered(e.field())).toList();
     }
 
     private static Rejection invalid(List<FieldError> errors, List<FieldError> more) {
@@ -251,6 +254,27 @@ public final class JobRequestParser {
             JsonNode array = owner == null ? null : owner.get(m.group(1));
             String relative = m.group(1) + "[" + originalIndex(array, Integer.parseInt(m.group(2))) + "]" + m.group(3);
             return new FieldError(relative, "-").under(prefix).field();
+        }
+
+        /**
+         * The path in the body as sent of {@code field}, a path from the root of the tree as bound (array indices
+         * there count without the elements removed).
+         */
+        String original(String field) {
+            StringBuilder sb = new StringBuilder();
+            JsonNode node = root;
+            Matcher m = SEGMENT.matcher(field);
+            while (m.find()) {
+                if (m.group(1) != null) {
+                    sb.append(sb.length() > 0 ? "." : "").append(m.group(1));
+                    node = node == null ? null : node.get(m.group(1));
+                } else {
+                    int index = Integer.parseInt(m.group(2));
+                    sb.append('[').append(originalIndex(node, index)).append(']');
+                    node = node == null ? null : node.get(index);
+                }
+            }
+            return sb.toString();
         }
 
         /** Removes the node at {@code at}; false for the root or a node that is not there. */

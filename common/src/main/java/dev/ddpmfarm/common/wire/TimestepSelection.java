@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 
 /**
@@ -15,6 +16,8 @@ import java.util.List;
 public record TimestepSelection(boolean all, List<Integer> steps) {
 
     public static final TimestepSelection ALL = new TimestepSelection(true, List.of());
+    /** The longest list accepted: every step 0 … T of a model of T = 10,000 steps. */
+    public static final int MAX_LISTED = 10_001;
 
     public TimestepSelection {
         steps = List.copyOf(steps);
@@ -30,12 +33,18 @@ public record TimestepSelection(boolean all, List<Integer> steps) {
             return ALL;
         }
         if (node.isArray() && !node.isEmpty()) {
+            if (node.size() > MAX_LISTED) {
+                throw new IllegalArgumentException("must list at most " + MAX_LISTED + " timesteps, or be \"all\"");
+            }
             List<Integer> steps = new ArrayList<>();
             for (JsonNode n : node) {
                 if (!n.isIntegralNumber() || !n.canConvertToInt()) {
                     throw new IllegalArgumentException("must be \"all\" or a non-empty list of integers");
                 }
                 steps.add(n.intValue());
+            }
+            if (new HashSet<>(steps).size() < steps.size()) {
+                throw new IllegalArgumentException("must not repeat a timestep");
             }
             return new TimestepSelection(false, steps);
         }

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
 import javax.imageio.ImageIO;
@@ -216,6 +217,9 @@ class JobRequestParserTest {
         assertTrue(fields(rejected("{'type':'generate','model':'rgb','outputs':['idx']}", Reason.INVALID))
                 .get("outputs").contains("one-channel"), "IDX files hold gray images");
         assertTrue(fields(rejected("{'type':'generate','outputs':'png'}", Reason.INVALID)).containsKey("outputs"));
+        // one answer names every bad field, the repeat and the model's check included
+        assertEquals(Set.of("count", "outputs", "steps"), fields(rejected("{'type':'generate','count':0,"
+                + "'outputs':['png','png'],'steps':5000}", Reason.INVALID)).keySet());
     }
 
     @Test
@@ -290,6 +294,13 @@ class JobRequestParserTest {
                 + "{'dataset':'fashion-mnist:test','count':10},'timesteps':'some'}", Reason.INVALID)).keySet()));
         assertEquals(List.of("timesteps[1]"), List.copyOf(fields(rejected("{'type':'rate-distortion','input':"
                 + "{'dataset':'fashion-mnist:test','count':10},'timesteps':[1,1001]}", Reason.INVALID)).keySet()));
+        // the model's check numbers the list as sent, although the element before was pruned for its own error
+        assertEquals(Set.of("timesteps[0]", "timesteps[2]"), fields(rejected("{'type':'progressive','input':"
+                + "{'dataset':'fashion-mnist:test','indices':[0]},'timesteps':[-1,500,2000]}", Reason.INVALID)).keySet());
+        Map<String, String> repeated = fields(rejected("{'type':'rate-distortion','input':"
+                + "{'dataset':'fashion-mnist:test','count':10},'timesteps':[500,1,500]}", Reason.INVALID));
+        assertEquals(List.of("timesteps"), List.copyOf(repeated.keySet()));
+        assertTrue(repeated.get("timesteps").contains("repeat"), repeated.toString());
         assertEquals(List.of("input.count"), List.copyOf(fields(rejected("{'type':'rate-distortion','input':"
                 + "{'dataset':'fashion-mnist:test','count':10001}}", Reason.INVALID)).keySet()));
     }
