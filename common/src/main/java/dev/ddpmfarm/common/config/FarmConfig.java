@@ -73,8 +73,9 @@ public final class FarmConfig {
                     + "per process (URLs then die with the process).");
     public static final Key<Duration> URL_TTL = define("FARM_URL_TTL_SECONDS", "900", secondsIn(1, 86_400),
             "Lifetime of signed file URLs in manifests and events, in seconds.");
-    public static final Key<Integer> MAX_BODY_BYTES = define("FARM_MAX_BODY_BYTES", "524288", intIn(1024, 8 << 20),
-            "Largest accepted request body in bytes (413 beyond). Kept under Kafka's 1 MB record limit.");
+    public static final Key<Integer> MAX_BODY_BYTES = define("FARM_MAX_BODY_BYTES", "524288", intIn(1024, 960 << 10),
+            "Largest accepted request body in bytes (413 beyond), at most 960 KiB: the job's task and its queued event "
+                    + "each carry the whole request, and a record must stay under Kafka's default limit of 1 MB.");
     public static final Key<Integer> MAX_ACTIVE_JOBS = define("FARM_MAX_ACTIVE_JOBS", "100", intIn(1, 1_000_000),
             "Unfinished jobs a tenant may have; more submissions get 429 with Retry-After.");
     public static final Key<Integer> RATE_LIMIT = define("FARM_RATE_LIMIT", "200", intIn(1, 1_000_000),

@@ -58,6 +58,8 @@ class FarmConfigTest {
         assertEquals(List.of("FARM_KAFKA_BOOTSTRAP", "FARM_S3_ENDPOINT", "FARM_S3_BUCKET", "FARM_HTTP_PORT",
                 "FARM_WORKER_MAX_BATCH", "FARM_HTTP_PROT"),
                 e.errors().stream().map(m -> m.substring(0, m.indexOf(':'))).toList(), e::getMessage);
+        // a body the broker would refuse as a record (1 MB by default) is refused at start, not with 503s later
+        assertThrows(ConfigException.class, () -> FarmConfig.from(Map.of("FARM_MAX_BODY_BYTES", "2000000")));
     }
 
     @Test
