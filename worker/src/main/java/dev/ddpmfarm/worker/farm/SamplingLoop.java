@@ -377,12 +377,12 @@ final class SamplingLoop implements Runnable {
         long t0 = System.nanoTime();
         try {
             results = slot.batch().step();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             LOG.error("forward pass failed; failing the tasks in its batch", e);
             for (TaskRun run : List.copyOf(runs)) {
                 if (slots.get(run.request().model()) == slot) {
                     drop(run);
-                    fail(run.task(), run.partition(), run.offset(), e);
+                    fail(run.task(), run.partition(), run.offset(), taskFailure(e));
                 }
             }
             return;
@@ -477,9 +477,9 @@ final class SamplingLoop implements Runnable {
         long t0 = System.nanoTime();
         try {
             run.step();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             imageRuns.remove(run);
-            fail(task, run.partition(), run.offset(), e);
+            fail(task, run.partition(), run.offset(), taskFailure(e));
             return;
         }
         stats.step(1, 1, System.nanoTime() - t0);
@@ -697,6 +697,15 @@ final class SamplingLoop implements Runnable {
                     task.jobId(), task.shard(), unreported.toString());
             delayed.add(new Delayed(task, partition, offset, System.nanoTime() + backoffNanos(task.attempt() + 1)));
         }
+    }
+
+    /**
+     * A failure of a forward pass as the failure of its tasks. Running out of memory there (the heap, or JavaCPP's
+     * native limit, which throws an {@link OutOfMemoryError} too) counts as an attempt of the tasks: it would
+     * otherwise end the loop, and the task, redelivered with the same attempt, would end the next worker's.
+     */
+    private static Exception taskFailure(Throwable e) {
+        return e instanceof Exception ex ? ex : new IllegalStateException("out of memory: " + e.getMessage(), e);
     }
 
     /** Whether {@code e} comes from a retriable {@link StoreException}. */
