@@ -33,6 +33,7 @@ import dev.ddpmfarm.common.wire.WireMessage;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
@@ -86,6 +87,7 @@ final class ApiVerticle extends VerticleBase {
     private static final int FILE_CHUNK = 64 * 1024;
     /** How long a download waits for its client to take what was written before it is cut off. */
     private static final Duration DRAIN_WAIT = Duration.ofSeconds(60);
+    private static final int UPLOAD_CHECK_THREADS = 2;
 
     /**
      * What the API works with, built once by {@link Gateway} and shared by the verticle's instances (one per event
@@ -103,6 +105,8 @@ final class ApiVerticle extends VerticleBase {
     private FarmConfig config;
     private boolean publicUrls;
     private HttpServer server;
+    /** Decodes uploaded images at submit: threads of their own, so a burst of large uploads starves no download. */
+    private WorkerExecutor uploadChecks;
 
     ApiVerticle(Services services) {
         this.s = services;
@@ -116,6 +120,7 @@ final class ApiVerticle extends VerticleBase {
         config = FarmConfig.from(config().getMap());
         publicUrls = config.get(FarmConfig.S3_PUBLIC_URLS);
         parser = new JobRequestParser(s.models()::find);
+        uploadChecks = vertx.createSharedWorkerExecutor("farm-upload-checks", UPLOAD_CHECK_THREADS);
         Router router = Router.router(vertx);
         router.get("/health").handler(this::health);
         router.route("/v1/*").handler(this::authenticate);
@@ -223,9 +228,13 @@ final class ApiVerticle extends VerticleBase {
         JobRequestParser.Result parsed = classifierChecked(parser.parse(body == null ? new byte[0] : body.getBytes()));
         if (parsed instanceof Accepted a && a.request() instanceof ImageJobRequest images
                 && images.input().images() != null) {
-            vertx.executeBlocking(() -> images.input().decodeErrors(), false).onSuccess(errors ->
-                    submit(ctx, tenant, key, errors.isEmpty() ? parsed : JobRequestParser.invalid(errors)))
-                    .onFailure(ctx::fail);
+            uploadChecks.executeBlocking(() -> images.input().decodeErrors(), false).onSuccess(errors -> {
+                try {
+                    submit(ctx, tenant, key, errors.isEmpty() ? parsed : JobRequestParser.invalid(errors));
+                } catch (RuntimeException e) {
+                    ctx.fail(e);
+                }
+            }).onFailure(ctx::fail);
         } else {
             submit(ctx, tenant, key, parsed);
         }
@@ -572,6 +581,7 @@ final class ApiVerticle extends VerticleBase {
         private boolean reading;
         private boolean gone;
         private boolean released;
+        private long drainTimer = -1;
 
         Download(String key, InputStream in, HttpServerResponse response) {
             this.key = key;
@@ -579,13 +589,20 @@ final class ApiVerticle extends VerticleBase {
             this.response = response;
             response.closeHandler(v -> {
                 gone = true;
+                vertx.cancelTimer(drainTimer);
                 if (!reading) {
                     release();
                 }
             });
+            // a client that left while the object was opened: no close event will come
+            gone = response.closed();
         }
 
         void read() {
+            if (gone) {
+                release();
+                return;
+            }
             reading = true;
             vertx.executeBlocking(() -> in.readNBytes(FILE_CHUNK), false).onComplete(ar -> {
                 reading = false;
@@ -604,13 +621,13 @@ final class ApiVerticle extends VerticleBase {
                         read();
                         return;
                     }
-                    long timer = vertx.setTimer(DRAIN_WAIT.toMillis(), t -> {
+                    drainTimer = vertx.setTimer(DRAIN_WAIT.toMillis(), t -> {
                         gone = true;
                         response.reset();
                         release();
                     });
                     response.drainHandler(v -> {
-                        vertx.cancelTimer(timer);
+                        vertx.cancelTimer(drainTimer);
                         read();
                     });
                 }
@@ -788,6 +805,6 @@ final class ApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> stop() {
-        return server == null ? Future.succeededFuture() : server.close();
+        return (server == null ? Future.succeededFuture() : server.close()).eventually(uploadChecks::close);
     }
 }

@@ -3,6 +3,7 @@ package dev.ddpmfarm.common.wire;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.ddpmfarm.common.data.PngHeader;
 import dev.ddpmfarm.common.model.ModelCard;
+import java.awt.Rectangle;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -10,6 +11,9 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * The images a progressive or rate-distortion job works on (SPEC §3): either images of a built-in {@link Dataset}
@@ -101,24 +105,35 @@ public record InputSpec(Dataset dataset, List<Integer> indices, Integer count, L
     }
 
     /**
-     * Decodes every uploaded image as the worker will, and names those that fail (a corrupt or truncated file whose
-     * header is sound): the last check of a submission, and the slowest, so the gateway runs it off its event loops.
+     * Decodes every uploaded image and names those that fail (a corrupt or truncated file whose header is sound): the
+     * last check of a submission, and the slowest, so the gateway runs it off its event loops. Only the last row is
+     * kept: reaching it inflates and unfilters every row, as the worker's full decode does, while a small file that
+     * declares 4096² pixels (a decompression bomb) allocates one row, not the whole raster.
      */
     public List<FieldError> decodeErrors() {
         List<FieldError> errors = new ArrayList<>();
         for (int i = 0; images != null && i < images.size(); i++) {
             byte[] png = Base64.getDecoder().decode(images.get(i));
-            String problem;
             try {
-                problem = ImageIO.read(new ByteArrayInputStream(png)) == null ? "is not a readable PNG" : null;
+                decodeLastRow(png);
             } catch (IOException | RuntimeException e) {
-                problem = "is a corrupt or truncated PNG (" + png.length + " bytes): " + e.getMessage();
-            }
-            if (problem != null) {
-                errors.add(new FieldError("input.images[" + i + "]", problem));
+                errors.add(new FieldError("input.images[" + i + "]", "is a corrupt or truncated PNG (" + png.length
+                        + " bytes): " + e.getMessage()));
             }
         }
         return errors;
+    }
+
+    private static void decodeLastRow(byte[] png) throws IOException {
+        ImageReader reader = ImageIO.getImageReadersByFormatName("png").next();
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(png))) {
+            reader.setInput(in, true, true);
+            ImageReadParam lastRow = reader.getDefaultReadParam();
+            lastRow.setSourceRegion(new Rectangle(0, reader.getHeight(0) - 1, reader.getWidth(0), 1));
+            reader.read(0, lastRow);
+        } finally {
+            reader.dispose();
+        }
     }
 
     /** The number of input images. */

@@ -1,6 +1,7 @@
 package dev.ddpmfarm.common.wire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,11 +12,13 @@ import dev.ddpmfarm.common.wire.JobRequestParser.Accepted;
 import dev.ddpmfarm.common.wire.JobRequestParser.Reason;
 import dev.ddpmfarm.common.wire.JobRequestParser.Rejection;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -350,11 +353,19 @@ class JobRequestParserTest {
 
     @Test
     @DisplayName("decodeErrors names the uploaded images whose header is sound but whose pixels cannot be decoded")
-    void decodeErrors() {
+    void decodeErrors() throws IOException {
+        BufferedImage noise = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+        noise.getRaster().setPixels(0, 0, 28, 28, new java.util.Random(1).ints(28 * 28, 0, 256).toArray());
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        ImageIO.write(noise, "png", file);
+        byte[] cut = Arrays.copyOf(file.toByteArray(), file.size() - 100); // inside the pixel data
+        assertThrows(IOException.class, () -> ImageIO.read(new ByteArrayInputStream(cut)), "the worker's decode fails");
         ImageJobRequest request = (ImageJobRequest) accepted("{'type':'progressive','timesteps':[10],'input':"
-                + "{'images':['" + png(28, 28) + "','" + header(28, 28) + "']}}");
+                + "{'images':['" + png(28, 28) + "','" + header(28, 28) + "','"
+                + Base64.getEncoder().encodeToString(file.toByteArray()) + "','"
+                + Base64.getEncoder().encodeToString(cut) + "']}}");
         List<FieldError> errors = request.input().decodeErrors();
-        assertEquals(List.of("input.images[1]"), errors.stream().map(FieldError::field).toList());
+        assertEquals(List.of("input.images[1]", "input.images[3]"), errors.stream().map(FieldError::field).toList());
         assertTrue(errors.get(0).message().contains("PNG"), errors.toString());
         assertTrue(((ImageJobRequest) accepted("{'type':'progressive','timesteps':[10],'input':{'dataset':"
                 + "'fashion-mnist:test','count':2}}")).input().decodeErrors().isEmpty());

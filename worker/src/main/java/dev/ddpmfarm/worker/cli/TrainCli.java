@@ -58,6 +58,10 @@ public final class TrainCli {
         Trainer.Options options = new Trainer.Options(config, alphasCumprod, batch, lr, 1000, annealSteps,
                 cycleStart, 1.0, 0.9995, classDropout, seed, Duration.ofMinutes(5));
         Trainer trainer = new Trainer(options, data, checkpoints, System.out);
+        if (cycleStart < 0 || cycleStart > trainer.step()) {
+            throw new IllegalArgumentException("--lr-cycle-start must lie between 0 and the step training starts from ("
+                    + trainer.step() + "), was " + cycleStart + "; resuming a restarted run, give it the same value again");
+        }
         // a rate annealed to zero at step N ends the run there: further steps would move nothing but the EMA
         long maxSteps = Math.min(annealSteps > 0 ? annealSteps : Long.MAX_VALUE,
                 epochs.map(e -> (long) Math.ceil(Double.parseDouble(e) * trainer.stepsPerEpoch())).orElse(Long.MAX_VALUE));

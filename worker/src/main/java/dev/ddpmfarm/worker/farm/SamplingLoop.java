@@ -190,8 +190,9 @@ final class SamplingLoop implements Runnable {
         List<Unreadable> rejected = List.copyOf(unreadable);
         unreadable.clear();
         rejected.forEach(this::reject);
-        pollCancellations();
         startDelayed();
+        // after every start of this turn: a task of a cancelled job is dropped before a step could finish it
+        pollCancellations();
         for (Slot slot : slots.values()) {
             if (!slot.batch().isEmpty()) {
                 step(slot);
