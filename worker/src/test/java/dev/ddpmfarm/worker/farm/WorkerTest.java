@@ -289,25 +289,41 @@ class WorkerTest {
         assertTrue(message.contains("minConfidence needs the classifier"), message);
     }
 
-    @Test
-    @DisplayName("a redelivered task resumes from its checkpoint and ends where an uninterrupted run ends")
-    void resumesFromCheckpoint() throws Exception {
-        String job = JobIds.next(Instant.now(), RANDOM);
-        GenerateRequest r = request(3, 20, 0, null);
-        Task task = Tasks.whole(job, r);
+    /**
+     * Stores the checkpoint of a 3-sample, 20-step DDPM task (seed 42) after 7 steps of every sample, the first
+     * {@code finished} samples then run to their end.
+     */
+    private static void storeCheckpoint(Task task, int finished) {
         UNetModel model = UNetModel.load(modelDir);
         BatchSampler sampler = new BatchSampler(model);
         Scheduler scheduler = Scheduler.create(GaussianDiffusion.of(BetaSchedule.LINEAR, 1000), Sampler.DDPM, 20,
                 VarianceType.BETA, 0);
         List<SampleState> states = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            states.add(SampleState.start(job, i, 42, scheduler, Denoiser.NO_CLASS, 1, sampler.dims()));
+            states.add(SampleState.start(task.jobId(), i, 42, scheduler, Denoiser.NO_CLASS, 1, sampler.dims()));
         }
         for (int k = 0; k < 7; k++) {
             states = sampler.step(states).stream().map(s -> s.sample()).toList();
         }
-        OBJECTS.put(Checkpoint.key(task), Checkpoint.of(task, 20, states, new int[3], 0, model.imageShape())
+        List<SampleState> checkpointed = new ArrayList<>(states);
+        for (int i = 0; i < finished; i++) {
+            SampleState s = checkpointed.get(i);
+            while (!s.done()) {
+                s = sampler.step(List.of(s)).get(0).sample();
+            }
+            checkpointed.set(i, s);
+        }
+        OBJECTS.put(Checkpoint.key(task), Checkpoint.of(task, 20, checkpointed, new int[3], 0, model.imageShape())
                 .encode(model.imageShape()), Npy.MEDIA_TYPE);
+    }
+
+    @Test
+    @DisplayName("a redelivered task resumes from its checkpoint and ends where an uninterrupted run ends")
+    void resumesFromCheckpoint() throws Exception {
+        String job = JobIds.next(Instant.now(), RANDOM);
+        GenerateRequest r = request(3, 20, 0, null);
+        Task task = Tasks.whole(job, r);
+        storeCheckpoint(task, 0);
         long resumedBefore = worker.stats().resumed.get();
 
         submit(task);
@@ -341,24 +357,7 @@ class WorkerTest {
     void cancelledBeforeDelivery() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
         Task task = Tasks.whole(job, request(3, 20, 0, null));
-        UNetModel model = UNetModel.load(modelDir);
-        BatchSampler sampler = new BatchSampler(model);
-        Scheduler scheduler = Scheduler.create(GaussianDiffusion.of(BetaSchedule.LINEAR, 1000), Sampler.DDPM, 20,
-                VarianceType.BETA, 0);
-        List<SampleState> states = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            states.add(SampleState.start(job, i, 42, scheduler, Denoiser.NO_CLASS, 1, sampler.dims()));
-        }
-        for (int k = 0; k < 7; k++) {
-            states = sampler.step(states).stream().map(s -> s.sample()).toList();
-        }
-        SampleState first = states.get(0);
-        while (!first.done()) {
-            first = sampler.step(List.of(first)).get(0).sample();
-        }
-        states = List.of(first, states.get(1), states.get(2));
-        OBJECTS.put(Checkpoint.key(task), Checkpoint.of(task, 20, states, new int[3], 0, model.imageShape())
-                .encode(model.imageShape()), Npy.MEDIA_TYPE);
+        storeCheckpoint(task, 1);
         producer.send(new ProducerRecord<>(Topics.CONTROL, job, Control.cancel(job, TENANT, Instant.now()))).get();
         Thread.sleep(2000); // the worker reads the control topic every turn
 
