@@ -46,6 +46,11 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
                               Double minConfidence) implements JobRequest {
 
     public static final int MAX_COUNT = 1_000_000;
+    /**
+     * The most image bytes of a job with whole-job files: a worker joins them in memory (the images and one file at
+     * a time, about twice this), and a file must fit one array. A million 28×28 gray samples are 784 MB.
+     */
+    public static final long MAX_JOINED_BYTES = 1L << 30;
     public static final int DEFAULT_COUNT = 64;
     public static final int DEFAULT_CHECKPOINT_EVERY = 100;
     public static final double NO_GUIDANCE = 1.0;
@@ -186,6 +191,16 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
         if (perClass != null && (long) perClass * card.numClasses() > MAX_COUNT) {
             errors.add(new FieldError("perClass", "makes " + (long) perClass * card.numClasses() + " samples over the "
                     + card.numClasses() + " classes of model " + card.name() + "; at most " + MAX_COUNT));
+        }
+        long samples = perClass != null ? (long) perClass * card.numClasses() : count;
+        long pixels = (long) card.imageShape()[0] * card.imageShape()[1] * card.imageShape()[2];
+        if (outputs.stream().anyMatch(o -> o != OutputFormat.PNG) && samples * pixels > MAX_JOINED_BYTES
+                && samples <= MAX_COUNT) {
+            errors.add(new FieldError(perClass != null ? "perClass" : classes != null ? "classes" : "count",
+                    "makes " + samples + " samples of " + pixels + " bytes for the job's whole-job files ("
+                            + "samples.npy and the like), over their " + MAX_JOINED_BYTES + " bytes: at most "
+                            + MAX_JOINED_BYTES / pixels + " samples of model " + card.name()
+                            + ", or only png outputs, or several jobs"));
         }
         if (dataset() && !card.conditional()) {
             errors.add(new FieldError(perClass != null ? "perClass" : "classes", "model " + card.name()

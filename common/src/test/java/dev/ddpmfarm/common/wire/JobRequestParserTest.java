@@ -220,6 +220,12 @@ class JobRequestParserTest {
         assertTrue(fields(rejected("{'type':'generate','model':'rgb','outputs':['idx']}", Reason.INVALID))
                 .get("outputs").contains("one-channel"), "IDX files hold gray images");
         assertTrue(fields(rejected("{'type':'generate','outputs':'png'}", Reason.INVALID)).containsKey("outputs"));
+        // whole-job files of more than 1 GiB of images are refused (3×32×32 = 3,072 bytes a sample); PNGs alone are not
+        assertTrue(fields(rejected("{'type':'generate','model':'rgb','count':400000,'outputs':['grid']}",
+                Reason.INVALID)).get("count").contains("349525 samples"));
+        assertEquals(400_000, accepted("{'type':'generate','model':'rgb','count':400000,'outputs':['png']}")
+                .sampleCount());
+        assertEquals(1_000_000, accepted("{'type':'generate','count':1000000,'outputs':['npy','idx']}").sampleCount());
         // one answer names every bad field, the repeat and the model's check included
         assertEquals(Set.of("count", "outputs", "steps"), fields(rejected("{'type':'generate','count':0,"
                 + "'outputs':['png','png'],'steps':5000}", Reason.INVALID)).keySet());

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -94,19 +95,22 @@ final class DatasetFiles {
         return outputs.stream().anyMatch(o -> o != OutputFormat.PNG);
     }
 
-    /** The requested whole-job files of {@code all} samples of the job. */
-    static List<ImageRun.Output> encode(Part all, List<OutputFormat> outputs, int gridMax) {
-        List<ImageRun.Output> out = new ArrayList<>();
+    /**
+     * Makes the requested whole-job files of {@code all} samples of the job one at a time and hands each to
+     * {@code sink} before the next is made: a joined million-image dataset holds one file (up to its 784 MB
+     * {@code samples.npy}) beside its images at a time, not all of them.
+     */
+    static void encode(Part all, List<OutputFormat> outputs, int gridMax, Consumer<ImageRun.Output> sink) {
         List<Uint8Image> images = all.images();
         int[] labels = all.rows().isEmpty() ? null : labels(all.rows(), outputs);
         if (outputs.contains(OutputFormat.NPY)) {
-            out.add(new ImageRun.Output(ObjectKeys.SAMPLES_NPY, Npy.images(images).encode(), Npy.MEDIA_TYPE));
+            sink.accept(new ImageRun.Output(ObjectKeys.SAMPLES_NPY, Npy.images(images).encode(), Npy.MEDIA_TYPE));
             if (labels != null) {
-                out.add(new ImageRun.Output(LABELS_NPY, Npy.int64(labels), Npy.MEDIA_TYPE));
+                sink.accept(new ImageRun.Output(LABELS_NPY, Npy.int64(labels), Npy.MEDIA_TYPE));
             }
         }
         if (outputs.contains(OutputFormat.GRID)) {
-            out.add(new ImageRun.Output(ObjectKeys.GRID, Png.encode(grid(all, gridMax)), Png.MEDIA_TYPE));
+            sink.accept(new ImageRun.Output(ObjectKeys.GRID, Png.encode(grid(all, gridMax)), Png.MEDIA_TYPE));
         }
         if (outputs.contains(OutputFormat.IDX)) {
             Uint8Image first = images.get(0);
@@ -117,19 +121,18 @@ final class DatasetFiles {
                 System.arraycopy(images.get(i).pixels(), 0, pixels, i * size, size);
                 labelBytes[i] = (byte) labels[i];
             }
-            out.add(new ImageRun.Output(IMAGES_IDX,
+            sink.accept(new ImageRun.Output(IMAGES_IDX,
                     idx(new IdxArray(new int[] {images.size(), first.height(), first.width()}, pixels)),
                     Npy.MEDIA_TYPE));
-            out.add(new ImageRun.Output(LABELS_IDX, idx(new IdxArray(new int[] {images.size()}, labelBytes)),
+            sink.accept(new ImageRun.Output(LABELS_IDX, idx(new IdxArray(new int[] {images.size()}, labelBytes)),
                     Npy.MEDIA_TYPE));
         }
         if (outputs.contains(OutputFormat.LABELS)) {
-            out.add(new ImageRun.Output(ObjectKeys.LABELS_CSV, csv(all.rows()), "text/csv"));
+            sink.accept(new ImageRun.Output(ObjectKeys.LABELS_CSV, csv(all.rows()), "text/csv"));
         }
         if (outputs.contains(OutputFormat.IMAGEFOLDER)) {
-            out.add(new ImageRun.Output(IMAGEFOLDER_ZIP, imageFolder(all, labels), ZIP_MEDIA_TYPE));
+            sink.accept(new ImageRun.Output(IMAGEFOLDER_ZIP, imageFolder(all, labels), ZIP_MEDIA_TYPE));
         }
-        return out;
     }
 
     /**

@@ -26,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -141,10 +142,11 @@ final class ShardStore {
         String dir = task.shards() == 1 ? "" : ObjectKeys.shardDir(task.shard());
         if (DatasetFiles.any(outputs)) {
             DatasetFiles.Part part = new DatasetFiles.Part(images, rows(run, images, classifier));
-            List<ImageRun.Output> stored = task.shards() == 1
-                    ? DatasetFiles.encode(part, outputs, GRID_MAX) : part.store(dir);
-            for (ImageRun.Output o : stored) {
-                files.add(put(task, o.path(), o.data(), o.mediaType()));
+            Consumer<ImageRun.Output> store = o -> files.add(put(task, o.path(), o.data(), o.mediaType()));
+            if (task.shards() == 1) {
+                DatasetFiles.encode(part, outputs, GRID_MAX, store);
+            } else {
+                part.store(dir).forEach(store);
             }
         }
         String manifest = finish(task, dir, files, run.resumedSteps(), run.redraws());
@@ -225,9 +227,8 @@ final class ShardStore {
         }
         if (!parts.isEmpty()) {
             DatasetFiles.Part all = DatasetFiles.Part.concat(parts);
-            for (ImageRun.Output o : DatasetFiles.encode(all, request.outputs(), GRID_MAX)) {
-                files.add(put(task, o.path(), o.data(), o.mediaType()));
-            }
+            DatasetFiles.encode(all, request.outputs(), GRID_MAX,
+                    o -> files.add(put(task, o.path(), o.data(), o.mediaType())));
         }
         saveManifest(task, ObjectKeys.MANIFEST, files);
     }
