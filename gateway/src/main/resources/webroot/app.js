@@ -224,6 +224,7 @@ const requests = {
       type: 'generate', model: $('#model').value, sampler: f.sampler.value, steps: number(f.steps),
       count: perClass === undefined ? number(f.count) : undefined, perClass,
       class: f.class.value === '' ? undefined : Number(f.class.value), guidance: number(f.guidance),
+      guidanceStart: number(f.guidanceStart), guidanceStop: number(f.guidanceStop),
       seed: number(f.seed), checkpointEvery: number(f.checkpointEvery),
       outputs: $$('input[name=outputs]:checked', f).map(box => box.value),
     };

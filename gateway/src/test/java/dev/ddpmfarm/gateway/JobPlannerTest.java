@@ -22,7 +22,7 @@ class JobPlannerTest {
     private final JobPlanner planner = new JobPlanner(256, 12);
 
     private static GenerateRequest generate(int count) {
-        return new GenerateRequest(null, count, null, 10, null, null, 1L, null, null, null, null, null, null, null, null);
+        return new GenerateRequest(null, count, null, 10, null, null, 1L, null, null, null, null, null, null, null, null, null, null);
     }
 
     @ParameterizedTest(name = "{0} samples → {1} tasks")

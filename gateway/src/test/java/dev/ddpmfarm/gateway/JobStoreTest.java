@@ -27,7 +27,7 @@ class JobStoreTest {
     private final JobPlanner planner = new JobPlanner(256, 12);
 
     private StatusEvent queued(String id, int count) {
-        GenerateRequest request = new GenerateRequest(null, count, null, 10, null, null, 7L, null, null, null, null,
+        GenerateRequest request = new GenerateRequest(null, count, null, 10, null, null, 7L, null, null, null, null, null, null,
                 null, null, null, null);
         return planner.plan(id, "acme", T0, request, null, "hash").queued();
     }

@@ -1,6 +1,7 @@
 package dev.ddpmfarm.common.wire;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.ddpmfarm.common.diffusion.Guidance;
 import dev.ddpmfarm.common.diffusion.Sampler;
 import dev.ddpmfarm.common.diffusion.VarianceType;
 import dev.ddpmfarm.common.model.ModelCard;
@@ -30,6 +31,9 @@ import java.util.TreeMap;
  * @param seed            seed of the job's generator, 0 … 2^53−1; default chosen by the gateway
  * @param classLabel      JSON {@code class}: class label for a class-conditional model; default unconditional
  * @param guidance        classifier-free guidance scale ≥ 0, conditional models only; default 1 (no guidance)
+ * @param guidanceStart   the fraction of the steps (0 … 1) before which no step is guided; default 0
+ * @param guidanceStop    the fraction of the steps (above guidanceStart … 1) from which no step is guided; default 1
+ *                        ({@link Guidance}: of S steps, step k from x_T is guided when ⌊start·S⌋ ≤ k &lt; ⌊stop·S⌋)
  * @param checkpointEvery store x_t and x̂_0 frames every N steps; 0 = final only; default 100
  * @param outputs         result formats, at least one, no repeats; default png, npy, grid
  * @param priority        0 … 9; default 5
@@ -41,9 +45,9 @@ import java.util.TreeMap;
  */
 public record GenerateRequest(String model, Integer count, Sampler sampler, Integer steps, Double eta,
                               VarianceType variance, Long seed, @JsonProperty("class") Integer classLabel,
-                              Double guidance, Integer checkpointEvery, List<OutputFormat> outputs,
-                              Integer priority, Integer perClass, SortedMap<Integer, Integer> classes,
-                              Double minConfidence) implements JobRequest {
+                              Double guidance, Double guidanceStart, Double guidanceStop, Integer checkpointEvery,
+                              List<OutputFormat> outputs, Integer priority, Integer perClass,
+                              SortedMap<Integer, Integer> classes, Double minConfidence) implements JobRequest {
 
     public static final int MAX_COUNT = 1_000_000;
     /**
@@ -72,6 +76,8 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
         eta = eta == null ? 0.0 : eta;
         variance = variance == null ? VarianceType.BETA : variance;
         guidance = guidance == null ? NO_GUIDANCE : guidance;
+        guidanceStart = guidanceStart == null ? 0.0 : guidanceStart;
+        guidanceStop = guidanceStop == null ? 1.0 : guidanceStop;
         checkpointEvery = checkpointEvery == null ? DEFAULT_CHECKPOINT_EVERY : checkpointEvery;
         outputs = outputs == null ? DEFAULT_OUTPUTS : outputs;
         priority = priority == null ? DEFAULT_PRIORITY : priority;
@@ -111,6 +117,13 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
             v.check(guidance == NO_GUIDANCE || classLabel != null || dataset, "guidance",
                     "steers samples toward a class: set class, or leave guidance at 1");
         }
+        if (v.range(guidanceStart, 0.0, 1.0, "guidanceStart") & v.range(guidanceStop, 0.0, 1.0, "guidanceStop")) {
+            v.check(guidanceStart < guidanceStop, "guidanceStop", "must be above guidanceStart, "
+                    + guidanceStart + ", was " + guidanceStop);
+            v.check(guidance != NO_GUIDANCE || guidanceStart == 0.0 && guidanceStop == 1.0,
+                    guidanceStart != 0.0 ? "guidanceStart" : "guidanceStop",
+                    "limits guidance to part of the steps: set guidance too, or leave it out");
+        }
         v.range(classLabel, 0, Integer.MAX_VALUE, "class");
         if (v.range(minConfidence, 0.0, 1.0, "minConfidence")) {
             v.check(minConfidence == null || classLabel != null || dataset, "minConfidence",
@@ -135,6 +148,11 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
      */
     public static long drawSeed(long seed, int draw) {
         return draw == 0 ? seed : (seed + draw * 0x9E3779B97F4A7C15L) & MAX_SEED;
+    }
+
+    /** The guidance of every sample of the job. */
+    public Guidance guidancePlan() {
+        return new Guidance(guidance, guidanceStart, guidanceStop);
     }
 
     /** Whether the samples have per-sample classes from {@code perClass} or {@code classes}. */
@@ -230,6 +248,7 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
     public GenerateRequest resolve(ModelCard card, long seedIfAbsent) {
         return new GenerateRequest(model, perClass != null ? perClass * card.numClasses() : count, sampler,
                 steps == null ? card.timesteps() : steps, eta, variance, seed == null ? seedIfAbsent : seed, classLabel,
-                guidance, checkpointEvery, outputs, priority, perClass, classes, minConfidence);
+                guidance, guidanceStart, guidanceStop, checkpointEvery, outputs, priority, perClass, classes,
+                minConfidence);
     }
 }

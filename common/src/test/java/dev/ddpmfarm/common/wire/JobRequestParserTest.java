@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ddpmfarm.common.diffusion.Guidance;
 import dev.ddpmfarm.common.diffusion.Sampler;
 import dev.ddpmfarm.common.diffusion.VarianceType;
 import dev.ddpmfarm.common.wire.JobRequestParser.Accepted;
@@ -63,7 +64,7 @@ class JobRequestParserTest {
     void defaults() {
         GenerateRequest g = (GenerateRequest) accepted("{'type':'generate'}");
         assertEquals(new GenerateRequest("fashion-mnist", 64, Sampler.DDPM, null, 0.0, VarianceType.BETA, null, null,
-                1.0, 100, List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5, null, null, null), g);
+                1.0, null, null, 100, List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5, null, null, null), g);
         GenerateRequest resolved = g.resolve(TestModels.FASHION, 1234);
         assertEquals(1000, resolved.steps());
         assertEquals(1234L, resolved.seed());
@@ -207,6 +208,23 @@ class JobRequestParserTest {
                 "{'type':'generate','model':'plain','class':1,'guidance':2}", Reason.INVALID)).keySet()));
         assertTrue(fields(rejected("{'type':'generate','guidance':2}", Reason.INVALID)).get("guidance")
                 .contains("set class"), "guidance without a class has nothing to steer toward");
+    }
+
+    @Test
+    @DisplayName("guidanceStart and guidanceStop limit guidance to a fraction of the steps and need guidance")
+    void guidanceInterval() {
+        GenerateRequest g = (GenerateRequest) accepted(
+                "{'type':'generate','class':3,'guidance':2,'guidanceStart':0.4,'sampler':'ddim','steps':50}");
+        assertEquals(new Guidance(2, 0.4, 1), g.guidancePlan());
+        assertEquals(Guidance.of(2), ((GenerateRequest) accepted("{'type':'generate','class':3,'guidance':2}"))
+                .guidancePlan());
+        assertEquals(List.of("guidanceStart", "guidanceStop"), List.copyOf(fields(rejected(
+                "{'type':'generate','class':3,'guidance':2,'guidanceStart':-0.1,'guidanceStop':1.5}",
+                Reason.INVALID)).keySet()));
+        assertTrue(fields(rejected("{'type':'generate','class':3,'guidance':2,'guidanceStart':0.6,'guidanceStop':0.6}",
+                Reason.INVALID)).get("guidanceStop").contains("above guidanceStart"));
+        assertTrue(fields(rejected("{'type':'generate','class':3,'guidanceStart':0.4}", Reason.INVALID))
+                .get("guidanceStart").contains("set guidance"), "an interval without guidance limits nothing");
     }
 
     @Test

@@ -20,7 +20,8 @@ class WireRoundTripTest {
     private static final Instant AT = Instant.parse("2026-11-25T10:15:30.123456Z");
     private static final String JOB = JobIds.next(AT, RandomGenerator.of("L64X128MixRandom"));
     private static final GenerateRequest GENERATE = new GenerateRequest(null, 600, Sampler.DDIM, 50, 0.5,
-            VarianceType.POSTERIOR, 42L, 3, 2.0, 10, List.of(OutputFormat.PNG, OutputFormat.LABELS), 7, null, null, null);
+            VarianceType.POSTERIOR, 42L, 3, 2.0, 0.4, 0.9, 10, List.of(OutputFormat.PNG, OutputFormat.LABELS), 7, null,
+            null, null);
     private static final ProgressiveRequest PROGRESSIVE = new ProgressiveRequest(null,
             new InputSpec(Dataset.FASHION_MNIST_TEST, List.of(0, 1, 2), null, null), List.of(1000, 500, 0), 4, 7L, null);
     private static final RateDistortionRequest RATE_DISTORTION = new RateDistortionRequest(null,
@@ -117,7 +118,7 @@ class WireRoundTripTest {
     @DisplayName("a task must cover samples of its job and carry a resolved seed")
     void taskBounds() {
         assertThrows(ValidationException.class, () -> new Task(1, JOB, "acme", 0, 1, 0, 601, GENERATE, 1, AT));
-        GenerateRequest unseeded = new GenerateRequest(null, 10, null, null, null, null, null, null, null, null, null,
+        GenerateRequest unseeded = new GenerateRequest(null, 10, null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null);
         ValidationException e = assertThrows(ValidationException.class,
                 () -> new Task(1, JOB, "acme", 0, 1, 0, 10, unseeded, 1, AT));

@@ -38,7 +38,7 @@ import java.util.function.Predicate;
  *   watch ID                   follows a job's WebSocket with a progress bar until it finishes
  *   get ID --out DIR           downloads every file of the job's manifest into DIR and checks each size
  *   augment --per-class N --out DIR [--format idx|npy|imagefolder] [--steps S] [--guidance G] [--seed K]
- *           [--min-confidence C]
+ *           [--guidance-start F] [--guidance-stop F] [--min-confidence C]
  *                              generates a labelled dataset of N samples of every class (DDIM, 50 steps and guidance
  *                              2 unless told), follows it with one progress bar, downloads the dataset files and
  *                              checks that every index and class is there exactly as asked
@@ -51,7 +51,7 @@ public final class ClientCli {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final int RECONNECTS = 20;
     private static final Set<String> AUGMENT_OPTIONS = Set.of("--per-class", "--out", "--format", "--steps",
-            "--guidance", "--seed", "--model", "--min-confidence");
+            "--guidance", "--guidance-start", "--guidance-stop", "--seed", "--model", "--min-confidence");
 
     private final URI base;
     private final String key;
@@ -254,7 +254,7 @@ public final class ClientCli {
     /** {@code farm augment}: a perClass dataset job, followed, downloaded and checked. */
     private int augment(String[] args) throws IOException, InterruptedException {
         String usage = "augment --per-class N --out DIR [--format idx|npy|imagefolder] [--steps S] [--guidance G]"
-                + " [--seed K] [--model NAME] [--min-confidence C]";
+                + " [--guidance-start F] [--guidance-stop F] [--seed K] [--model NAME] [--min-confidence C]";
         Map<String, String> options = new HashMap<>(Map.of("--format", "idx", "--steps", "50", "--guidance", "2",
                 "--model", "fashion-mnist"));
         for (int i = 0; i + 1 < args.length; i += 2) {
@@ -272,6 +272,12 @@ public final class ClientCli {
         body.put("sampler", "ddim");
         body.put("steps", Integer.parseInt(options.get("--steps")));
         body.put("guidance", Double.parseDouble(options.get("--guidance")));
+        if (options.containsKey("--guidance-start")) {
+            body.put("guidanceStart", Double.parseDouble(options.get("--guidance-start")));
+        }
+        if (options.containsKey("--guidance-stop")) {
+            body.put("guidanceStop", Double.parseDouble(options.get("--guidance-stop")));
+        }
         if (options.containsKey("--seed")) {
             body.put("seed", Long.parseLong(options.get("--seed")));
         }

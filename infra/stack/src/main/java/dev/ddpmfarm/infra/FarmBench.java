@@ -1,6 +1,7 @@
 package dev.ddpmfarm.infra;
 
 import dev.ddpmfarm.common.config.FarmConfig;
+import dev.ddpmfarm.common.diffusion.Guidance;
 import dev.ddpmfarm.common.diffusion.Sampler;
 import dev.ddpmfarm.common.diffusion.Scheduler;
 import dev.ddpmfarm.common.diffusion.VarianceType;
@@ -109,7 +110,7 @@ public final class FarmBench {
     private static List<SampleState> states(BatchSampler sampler, Scheduler scheduler, int n) {
         List<SampleState> states = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            states.add(SampleState.start("bench", i, 1, scheduler, Denoiser.NO_CLASS, 1, sampler.dims()));
+            states.add(SampleState.start("bench", i, 1, scheduler, Denoiser.NO_CLASS, Guidance.NONE, sampler.dims()));
         }
         return states;
     }

@@ -24,7 +24,7 @@ public final class Main {
 
     private static final Map<String, String> CLIENT_USAGE = Map.of("submit", " '<json>' [--wait]", "watch", " ID",
             "get", " ID --out DIR", "augment", " --per-class N --out DIR [--format idx|npy|imagefolder] [--steps S] "
-                    + "[--guidance G] [--seed K] [--min-confidence C]");
+                    + "[--guidance G] [--guidance-start F] [--guidance-stop F] [--seed K] [--min-confidence C]");
 
     static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 

@@ -109,7 +109,7 @@ class FarmEndToEndTest {
         Path out = dir.resolve("augment-" + format);
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status = ClientCli.run(new String[] {"augment", "--per-class", "3", "--out", out.toString(), "--format",
-                format, "--steps", "3", "--model", TinyModel.NAME, "--seed", "11"},
+                format, "--steps", "3", "--model", TinyModel.NAME, "--seed", "11", "--guidance-start", "0.5"},
                 Map.of("FARM_URL", stack.url().toString(), "FARM_API_KEY", KEY),
                 new PrintStream(OutputStream.nullOutputStream()),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -123,7 +123,7 @@ class FarmEndToEndTest {
     void jobsShareForwardPasses() throws Exception {
         String a = "{\"type\":\"generate\",\"model\":\"tiny\",\"count\":2,\"steps\":300,\"seed\":21}";
         String b = "{\"type\":\"generate\",\"model\":\"tiny\",\"count\":2,\"steps\":250,\"class\":4,\"guidance\":3,"
-                + "\"seed\":22}";
+                + "\"guidanceStart\":0.4,\"seed\":22}";
         byte[] aAlone = samples(run(a));
         byte[] bAlone = samples(run(b));
         long sharedBefore = sharedPasses();

@@ -1,5 +1,6 @@
 package dev.ddpmfarm.worker.cli;
 
+import dev.ddpmfarm.common.diffusion.Guidance;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -37,5 +38,11 @@ public final class Args {
 
     public boolean flag(String name) {
         return flags.contains(name);
+    }
+
+    /** {@code --guidance G [--guidance-start F] [--guidance-stop F]}: the scale and the steps it holds for. */
+    public Guidance guidance(String defaultScale) {
+        return new Guidance(Double.parseDouble(value("--guidance", defaultScale)),
+                Double.parseDouble(value("--guidance-start", "0")), Double.parseDouble(value("--guidance-stop", "1")));
     }
 }

@@ -1,6 +1,7 @@
 package dev.ddpmfarm.worker.cli;
 
 import dev.ddpmfarm.common.data.FashionMnist;
+import dev.ddpmfarm.common.diffusion.Guidance;
 import dev.ddpmfarm.common.diffusion.Sampler;
 import dev.ddpmfarm.common.diffusion.Scheduler;
 import dev.ddpmfarm.common.diffusion.VarianceType;
@@ -29,9 +30,9 @@ import java.util.SplittableRandom;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * {@code farm eval --model DIR [--count N] [--runs ddim50,ddpm1000,cond] [--guidance G] [--nll-images K]
- * [--seed S] [--batch B] [--samples RUN=FILE,…] [--report FILE]}: judges a model with the project's classifier
- * ({@code classifier.fb} beside the model, trained here first when missing). For each run it samples N images and
+ * {@code farm eval --model DIR [--count N] [--runs ddim50,ddpm1000,cond] [--guidance G] [--guidance-start F]
+ * [--guidance-stop F] [--nll-images K] [--seed S] [--batch B] [--samples RUN=FILE,…] [--report FILE]}: judges a model
+ * with the project's classifier ({@code classifier.fb} beside the model, trained here first when missing). For each run it samples N images and
  * reports the Fréchet distance of their classifier features to the 10k test images (beside the floor: N training
  * images against the same test set), the class histogram, and for the conditional run the share classified as the
  * requested class; then the test NLL bound in bits/dim on K test images ({@code --runs ""} measures only that).
@@ -44,7 +45,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class EvalCli {
     public static final String USAGE = "eval --model DIR [--count N] [--runs ddim50,ddpm1000,cond] [--guidance G]"
-            + " [--nll-images K] [--seed S] [--batch B] [--samples RUN=FILE.npy,...] [--report FILE]";
+            + " [--guidance-start F] [--guidance-stop F] [--nll-images K] [--seed S] [--batch B]"
+            + " [--samples RUN=FILE.npy,...] [--report FILE]";
 
     /** Three epochs reached 89.1% test accuracy, short of the 90% the issue asks for. */
     private static final int CLASSIFIER_EPOCHS = 6;
@@ -68,7 +70,7 @@ public final class EvalCli {
         int count = Integer.parseInt(a.value("--count", "1000"));
         List<String> runs = Arrays.stream(a.value("--runs", "ddim50,ddpm1000,cond").split(",")).map(String::trim)
                 .filter(run -> !run.isEmpty()).toList();
-        double guidance = Double.parseDouble(a.value("--guidance", "2"));
+        Guidance guidance = a.guidance("2");
         int nllImages = Integer.parseInt(a.value("--nll-images", "100"));
         long seed = Long.parseLong(a.value("--seed", "0"));
         int batch = Integer.parseInt(a.value("--batch", "128"));
@@ -117,8 +119,8 @@ public final class EvalCli {
      *
      * @param samplesFile the {@code samples.npy} of an unconditional farm job, or null
      */
-    private Map<String, Object> run(String name, int count, double guidance, long seed, double floor, Path samplesFile)
-            throws IOException {
+    private Map<String, Object> run(String name, int count, Guidance guidance, long seed, double floor,
+                                    Path samplesFile) throws IOException {
         boolean conditional = name.equals("cond");
         Sampler sampler = name.startsWith("ddpm") ? Sampler.DDPM : Sampler.DDIM;
         int steps = conditional ? 50 : Integer.parseInt(name.replaceAll("\\D", ""));
@@ -134,8 +136,8 @@ public final class EvalCli {
             BatchSampler batchSampler = new BatchSampler(model.denoiser());
             List<SampleState> states = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
-                states.add(SampleState.start(name, i, seed, scheduler, requested[i], conditional ? guidance : 1,
-                        batchSampler.dims()));
+                states.add(SampleState.start(name, i, seed, scheduler, requested[i],
+                        conditional ? guidance : Guidance.NONE, batchSampler.dims()));
             }
             System.err.printf("%s: %d samples, %s %d steps%n", name, count, sampler.wireName(), steps);
             ProgressBar progress = new ProgressBar((long) count * steps, "sample-steps", System.err);
@@ -167,7 +169,10 @@ public final class EvalCli {
         result.put("frechetOverFloor", round(distance / floor));
         result.put("classShares", Arrays.stream(histogram).mapToObj(h -> round((double) h / count)).toList());
         if (conditional) {
-            result.put("guidance", guidance);
+            result.put("guidance", guidance.scale());
+            if (guidance.start() != 0 || guidance.stop() != 1) {
+                result.put("guidanceInterval", List.of(guidance.start(), guidance.stop()));
+            }
             result.put("agreement", round((double) agree / count));
         }
         if (samplesFile != null) {
@@ -177,10 +182,16 @@ public final class EvalCli {
         }
         line("%-9s N=%d: Fréchet %.3f (%.2f× floor), class shares %s%s, %s", name, count, distance,
                 distance / floor, result.get("classShares"),
-                conditional ? String.format(Locale.ROOT, ", agreement %.3f at guidance %.1f", (double) agree / count, guidance)
+                conditional ? String.format(Locale.ROOT, ", agreement %.3f at guidance %s", (double) agree / count,
+                        describe(guidance))
                         : "", samplesFile != null ? "samples from " + samplesFile
                         : String.format(Locale.ROOT, "%.2f images/s", count / seconds));
         return result;
+    }
+
+    private static String describe(Guidance g) {
+        return g.start() == 0 && g.stop() == 1 ? String.format(Locale.ROOT, "%.2f", g.scale())
+                : String.format(Locale.ROOT, "%.2f on steps [%.2f, %.2f) of the run", g.scale(), g.start(), g.stop());
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.ddpmfarm.worker.cli;
 
+import dev.ddpmfarm.common.diffusion.Guidance;
 import dev.ddpmfarm.common.diffusion.Sampler;
 import dev.ddpmfarm.common.diffusion.Scheduler;
 import dev.ddpmfarm.common.diffusion.VarianceType;
@@ -23,7 +24,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * {@code farm sample --count N --sampler ddpm|ddim --steps S [--eta E] [--variance beta|posterior]
- * [--class C --guidance G] --seed K [--first-index I] --out DIR [--format png,npy,grid] [--batch B] [--model DIR]}:
+ * [--class C --guidance G [--guidance-start F] [--guidance-stop F]] --seed K [--first-index I] --out DIR
+ * [--format png,npy,grid] [--batch B] [--model DIR]}:
  * samples in-process, without the farm, and writes the files a generate job stores (SPEC §6):
  * {@code samples/000000.png …}, {@code samples.npy} and {@code grid.png}. Sample i draws its noise from (seed, i, t)
  * as in a job, so {@code --first-index I --count 1} regenerates sample I of a job alone. A progress bar goes to stderr
@@ -31,8 +33,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class SampleCli {
     public static final String USAGE = "sample --count N [--sampler ddpm|ddim] [--steps S] [--eta E] [--variance beta|posterior]"
-            + " [--class C --guidance G] [--seed K] [--first-index I] --out DIR [--format png,npy,grid] [--batch B]"
-            + " [--model DIR]";
+            + " [--class C --guidance G [--guidance-start F] [--guidance-stop F]] [--seed K] [--first-index I] --out DIR"
+            + " [--format png,npy,grid] [--batch B] [--model DIR]";
 
     /** The files this command writes. */
     enum Format {
@@ -63,7 +65,7 @@ public final class SampleCli {
         VarianceType variance = VarianceType.fromWireName(a.value("--variance", "beta"));
         double eta = Double.parseDouble(a.value("--eta", "0"));
         int classLabel = Integer.parseInt(a.value("--class", String.valueOf(Denoiser.NO_CLASS)));
-        double guidance = Double.parseDouble(a.value("--guidance", "1"));
+        Guidance guidance = a.guidance("1");
         long seed = Long.parseLong(a.value("--seed", String.valueOf(ThreadLocalRandom.current().nextLong(1L << 48))));
         Set<Format> formats = Format.parse(a.value("--format", "png,npy,grid"));
         int batch = positive(a, "--batch", "64");

@@ -1,6 +1,7 @@
 package dev.ddpmfarm.worker.farm;
 
 import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
+import dev.ddpmfarm.common.diffusion.Guidance;
 import dev.ddpmfarm.common.diffusion.KeyedNoise;
 import dev.ddpmfarm.common.diffusion.Sampler;
 import dev.ddpmfarm.common.diffusion.Scheduler;
@@ -120,7 +121,7 @@ final class ProgressiveRun extends ImageRun {
                     Slot slot = new Slot(i, j, k);
                     State.Running r = running.get(slot);
                     batch.add(slot, new SampleState(task().jobId(), noiseKey(i, j, nt, perT, k + 1), seed, ddpm,
-                            Denoiser.NO_CLASS, 1, r == null ? firstStep(slot) : r.position(),
+                            Denoiser.NO_CLASS, Guidance.NONE, r == null ? firstStep(slot) : r.position(),
                             r == null ? xt.clone() : r.x()), 0);
                 }
             }

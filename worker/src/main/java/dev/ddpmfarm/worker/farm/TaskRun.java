@@ -91,9 +91,9 @@ final class TaskRun {
             int label = requested == null ? Denoiser.NO_CLASS : requested;
             long seed = GenerateRequest.drawSeed(r.seed(), draws[i]);
             states[i] = resume
-                    ? new SampleState(task.jobId(), index, seed, scheduler, label, r.guidance(),
+                    ? new SampleState(task.jobId(), index, seed, scheduler, label, r.guidancePlan(),
                     checkpoint.positions()[i], Arrays.copyOfRange(checkpoint.x(), i * dims, (i + 1) * dims))
-                    : SampleState.start(task.jobId(), index, seed, scheduler, label, r.guidance(), dims);
+                    : SampleState.start(task.jobId(), index, seed, scheduler, label, r.guidancePlan(), dims);
         }
         return new TaskRun(task, partition, offset, scheduler, states, draws, resume ? checkpoint.unconfident() : 0);
     }

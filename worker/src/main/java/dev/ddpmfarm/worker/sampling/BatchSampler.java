@@ -34,8 +34,8 @@ public final class BatchSampler {
     }
 
     /**
-     * Takes one reverse step for every sample in {@code batch} with a single forward pass: one row per sample, plus
-     * an unconditional row for each sample with guidance ≠ 1, whose ε becomes ε(x, ∅) + w (ε(x, c) − ε(x, ∅)).
+     * Takes one reverse step for every sample in {@code batch} with a single forward pass: one row per sample, plus an
+     * unconditional row for each sample whose step is guided, whose ε becomes ε(x, ∅) + w (ε(x, c) − ε(x, ∅)).
      *
      * @return one result per sample, in order
      */
@@ -60,7 +60,7 @@ public final class BatchSampler {
         for (SampleState s : batch) {
             float[] e = Arrays.copyOfRange(out, row * dims, (row + 1) * dims);
             if (s.guided()) {
-                double w = s.guidance();
+                double w = s.guidance().scale();
                 int uncond = (row + 1) * dims;
                 for (int j = 0; j < dims; j++) {
                     e[j] = (float) (out[uncond + j] + w * (e[j] - out[uncond + j]));

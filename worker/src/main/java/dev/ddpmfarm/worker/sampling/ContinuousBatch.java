@@ -10,7 +10,8 @@ import java.util.function.Predicate;
 /**
  * A continuous batch: samples join at any time, each forward pass serves every admitted sample whatever its job,
  * timestep or sampler, and a sample leaves the moment its last step is taken. Before each step, waiting samples are
- * admitted in order of priority (higher first), then of arrival, while they fit in {@code maxRows} forward rows; an
+ * admitted in order of priority (higher first), then of arrival, while they fit in {@code maxRows} forward rows (each
+ * holds the rows of its most expensive step, {@link SampleState#peakRows}, for its whole stay); an
  * empty batch always admits one, so a guided sample runs even when {@code maxRows} is 1.
  *
  * @param <T> what the caller attaches to each sample to route its results (its task, its position in a list)
@@ -65,7 +66,7 @@ public final class ContinuousBatch<T> {
             Entry<T> e = it.next();
             if (owner.test(e.owner())) {
                 removed.add(e);
-                rows -= e.state().rows();
+                rows -= e.state().peakRows();
                 it.remove();
             }
         }
@@ -95,10 +96,11 @@ public final class ContinuousBatch<T> {
      * @return one result per admitted sample; the finished ones have left the batch
      */
     public List<Stepped<T>> step() {
-        while (!waiting.isEmpty() && (active.isEmpty() || rows + waiting.peek().entry().state().rows() <= maxRows)) {
+        while (!waiting.isEmpty()
+                && (active.isEmpty() || rows + waiting.peek().entry().state().peakRows() <= maxRows)) {
             Entry<T> e = waiting.poll().entry();
             active.add(e);
-            rows += e.state().rows();
+            rows += e.state().peakRows();
         }
         if (active.isEmpty()) {
             return List.of();
@@ -111,7 +113,7 @@ public final class ContinuousBatch<T> {
             StepResult r = results.get(i);
             out.add(new Stepped<>(owner, r));
             if (r.sample().done()) {
-                rows -= r.sample().rows();
+                rows -= r.sample().peakRows();
             } else {
                 next.add(new Entry<>(owner, r.sample()));
             }

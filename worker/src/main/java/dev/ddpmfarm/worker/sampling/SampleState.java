@@ -1,5 +1,6 @@
 package dev.ddpmfarm.worker.sampling;
 
+import dev.ddpmfarm.common.diffusion.Guidance;
 import dev.ddpmfarm.common.diffusion.KeyedNoise;
 import dev.ddpmfarm.common.diffusion.Scheduler;
 import dev.ddpmfarm.worker.model.Denoiser;
@@ -13,17 +14,17 @@ import dev.ddpmfarm.worker.model.Denoiser;
  * @param seed       the job's seed, which keys its noise
  * @param scheduler  sampler, η, variance and the (respaced) steps
  * @param classLabel the class to condition on, or {@link Denoiser#NO_CLASS}
- * @param guidance   classifier-free guidance scale w in ε = ε(x, ∅) + w (ε(x, c) − ε(x, ∅)); 1 means plain
- *                   conditioning, one forward row, and a scale other than 1 needs a class
+ * @param guidance   classifier-free guidance and the steps it applies to; a guided step takes two forward rows, and
+ *                   guidance needs a class
  * @param position   reverse steps already taken, 0 … {@code scheduler.steps()}
  * @param x          x_t after {@code position} steps (x_T at 0, x_0 when done), {@code [C, H, W]}; owned by the state
  */
-public record SampleState(String job, long index, long seed, Scheduler scheduler, int classLabel, double guidance,
+public record SampleState(String job, long index, long seed, Scheduler scheduler, int classLabel, Guidance guidance,
                           int position, float[] x) {
 
     public SampleState {
-        if (scheduler == null || x == null) {
-            throw new IllegalArgumentException("a sample needs a scheduler and x");
+        if (scheduler == null || guidance == null || x == null) {
+            throw new IllegalArgumentException("a sample needs a scheduler, guidance and x");
         }
         if (position < 0 || position > scheduler.steps()) {
             throw new IllegalArgumentException("position must lie in 0.." + scheduler.steps() + ", got " + position);
@@ -31,17 +32,14 @@ public record SampleState(String job, long index, long seed, Scheduler scheduler
         if (classLabel < Denoiser.NO_CLASS) {
             throw new IllegalArgumentException("class must be >= 0 or NO_CLASS, got " + classLabel);
         }
-        if (!Double.isFinite(guidance) || guidance < 0) {
-            throw new IllegalArgumentException("guidance must be a finite number >= 0, got " + guidance);
-        }
-        if (guidance != 1 && classLabel == Denoiser.NO_CLASS) {
+        if (guidance.any() && classLabel == Denoiser.NO_CLASS) {
             throw new IllegalArgumentException("classifier-free guidance needs a class");
         }
     }
 
     /** A sample at x_T, drawn from N(0, I) by the generator keyed by (seed, index, T). */
     public static SampleState start(String job, long index, long seed, Scheduler scheduler, int classLabel,
-                                    double guidance, int dims) {
+                                    Guidance guidance, int dims) {
         float[] xT = KeyedNoise.gaussian(seed, index, scheduler.modelTimesteps(), dims);
         return new SampleState(job, index, seed, scheduler, classLabel, guidance, 0, xT);
     }
@@ -63,12 +61,17 @@ public record SampleState(String job, long index, long seed, Scheduler scheduler
 
     /** Whether the next step needs a second, unconditional forward row for classifier-free guidance. */
     public boolean guided() {
-        return guidance != 1;
+        return guidance.at(position, scheduler.steps());
     }
 
     /** Forward-pass rows the next step takes: 2 with guidance, 1 without. */
     public int rows() {
         return guided() ? 2 : 1;
+    }
+
+    /** The most forward-pass rows any of its steps takes: what a batch reserves for it. */
+    public int peakRows() {
+        return guidance.any() ? 2 : 1;
     }
 
     /** This sample one step further on, at {@code next}. */

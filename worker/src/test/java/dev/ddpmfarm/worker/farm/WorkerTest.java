@@ -13,6 +13,7 @@ import dev.ddpmfarm.common.config.FarmConfig;
 import dev.ddpmfarm.common.data.IdxArray;
 import dev.ddpmfarm.common.diffusion.BetaSchedule;
 import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
+import dev.ddpmfarm.common.diffusion.Guidance;
 import dev.ddpmfarm.common.diffusion.Sampler;
 import dev.ddpmfarm.common.diffusion.Scheduler;
 import dev.ddpmfarm.common.diffusion.VarianceType;
@@ -121,7 +122,7 @@ class WorkerTest {
 
     private static GenerateRequest request(int count, int steps, int checkpointEvery, Integer label) {
         return new GenerateRequest(TinyModel.NAME, count, Sampler.DDPM, steps, 0.0, VarianceType.BETA, 42L, label,
-                label == null ? 1.0 : 2.0, checkpointEvery,
+                label == null ? 1.0 : 2.0, null, null, checkpointEvery,
                 List.of(OutputFormat.PNG, OutputFormat.NPY, OutputFormat.GRID), 5, null, null, null);
     }
 
@@ -138,7 +139,7 @@ class WorkerTest {
         List<SampleState> states = new ArrayList<>();
         for (int i = start; i < end; i++) {
             states.add(SampleState.start("x", i, r.seed(), scheduler,
-                    r.classOf(i) == null ? Denoiser.NO_CLASS : r.classOf(i), r.guidance(), sampler.dims()));
+                    r.classOf(i) == null ? Denoiser.NO_CLASS : r.classOf(i), r.guidancePlan(), sampler.dims()));
         }
         List<Uint8Image> images = sampler.run(states, 64, StepListener.NONE).stream()
                 .map(s -> Uint8Image.fromModelScale(s.x(), 1, TinyModel.SIZE, TinyModel.SIZE)).toList();
@@ -225,7 +226,7 @@ class WorkerTest {
     @DisplayName("idx and labels outputs: Fashion-MNIST's IDX files and labels.csv, labelled with the requested class")
     void idxAndLabels() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
-        GenerateRequest r = new GenerateRequest(TinyModel.NAME, 3, Sampler.DDIM, 4, 0.0, VarianceType.BETA, 5L, 6, 1.0,
+        GenerateRequest r = new GenerateRequest(TinyModel.NAME, 3, Sampler.DDIM, 4, 0.0, VarianceType.BETA, 5L, 6, 1.0, null, null,
                 0, List.of(OutputFormat.IDX, OutputFormat.LABELS), 5, null, null, null);
         submit(Tasks.whole(job, r));
         read(Topics.EVENTS, JobEvent.class, job, e -> results(e) == 1);
@@ -245,7 +246,7 @@ class WorkerTest {
     void datasetJob() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest r = new GenerateRequest(TinyModel.NAME, null, Sampler.DDIM, 3, 0.0, VarianceType.BETA, 9L,
-                null, 2.0, 0, List.of(OutputFormat.NPY, OutputFormat.GRID, OutputFormat.IDX, OutputFormat.LABELS,
+                null, 2.0, null, null, 0, List.of(OutputFormat.NPY, OutputFormat.GRID, OutputFormat.IDX, OutputFormat.LABELS,
                 OutputFormat.IMAGEFOLDER), 5, null, new TreeMap<>(Map.of(2, 2, 5, 3)), null);
         for (Task t : Tasks.shards(job, r, 3)) {
             submit(t);
@@ -279,7 +280,7 @@ class WorkerTest {
     @DisplayName("minConfidence on a model without a classifier fails the job with a readable error")
     void minConfidenceNeedsAClassifier() throws Exception {
         String job = JobIds.next(Instant.now(), RANDOM);
-        GenerateRequest r = new GenerateRequest(TinyModel.NAME, 2, Sampler.DDIM, 2, 0.0, VarianceType.BETA, 1L, 3, 1.0,
+        GenerateRequest r = new GenerateRequest(TinyModel.NAME, 2, Sampler.DDIM, 2, 0.0, VarianceType.BETA, 1L, 3, 1.0, null, null,
                 0, List.of(OutputFormat.NPY), 5, null, null, 0.5);
         submit(Tasks.whole(job, r));
         List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job, e -> e.stream().anyMatch(x ->
@@ -300,7 +301,7 @@ class WorkerTest {
                 VarianceType.BETA, 0);
         List<SampleState> states = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            states.add(SampleState.start(task.jobId(), i, 42, scheduler, Denoiser.NO_CLASS, 1, sampler.dims()));
+            states.add(SampleState.start(task.jobId(), i, 42, scheduler, Denoiser.NO_CLASS, Guidance.NONE, sampler.dims()));
         }
         for (int k = 0; k < 7; k++) {
             states = sampler.step(states).stream().map(s -> s.sample()).toList();
@@ -551,7 +552,7 @@ class WorkerTest {
                 "the job of a task the worker cannot read fails instead of waiting for ever: " + newerEvents);
         String job = JobIds.next(Instant.now(), RANDOM);
         GenerateRequest missingModel = new GenerateRequest("no-such-model", 2, Sampler.DDIM, 5, 0.0,
-                VarianceType.BETA, 1L, null, 1.0, 0, List.of(OutputFormat.NPY), 5, null, null, null);
+                VarianceType.BETA, 1L, null, 1.0, null, null, 0, List.of(OutputFormat.NPY), 5, null, null, null);
         submit(Tasks.whole(job, missingModel));
 
         List<JobEvent> events = read(Topics.EVENTS, JobEvent.class, job,

@@ -3,6 +3,7 @@ package dev.ddpmfarm.worker.sampling;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ddpmfarm.common.diffusion.Guidance;
 import dev.ddpmfarm.common.diffusion.Respacing;
 import dev.ddpmfarm.common.diffusion.Sampler;
 import dev.ddpmfarm.common.diffusion.Scheduler;
@@ -38,7 +39,7 @@ class AnalyticSamplingTest {
     private static Moments sample(Scheduler scheduler) {
         List<SampleState> states = new ArrayList<>();
         for (int i = 0; i < N; i++) {
-            states.add(SampleState.start("analytic", i, 7, scheduler, Denoiser.NO_CLASS, 1, GaussianData.DIMS));
+            states.add(SampleState.start("analytic", i, 7, scheduler, Denoiser.NO_CLASS, Guidance.NONE, GaussianData.DIMS));
         }
         List<SampleState> done = new BatchSampler(GaussianData.denoiser()).run(states, N, StepListener.NONE);
         double[] mean = new double[GaussianData.DIMS];

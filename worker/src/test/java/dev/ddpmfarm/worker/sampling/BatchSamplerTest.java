@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ddpmfarm.common.diffusion.BetaSchedule;
 import dev.ddpmfarm.common.diffusion.GaussianDiffusion;
+import dev.ddpmfarm.common.diffusion.Guidance;
 import dev.ddpmfarm.common.diffusion.KeyedNoise;
 import dev.ddpmfarm.common.diffusion.Sampler;
 import dev.ddpmfarm.common.diffusion.Scheduler;
@@ -54,7 +55,7 @@ class BatchSamplerTest {
     }
 
     private static SampleState start(String job, long index, Scheduler scheduler, int label, double guidance) {
-        return SampleState.start(job, index, 42, scheduler, label, guidance, sampler.dims());
+        return SampleState.start(job, index, 42, scheduler, label, Guidance.of(guidance), sampler.dims());
     }
 
     @Test
@@ -122,7 +123,8 @@ class BatchSamplerTest {
         }).get(0).x();
         assertEquals(10, trace.size());
         StepResult checkpoint = trace.get(3);
-        SampleState resumed = new SampleState("g", 1, 42, DDPM_10, 7, 2.5, checkpoint.step(), checkpoint.x().clone());
+        SampleState resumed = new SampleState("g", 1, 42, DDPM_10, 7, Guidance.of(2.5), checkpoint.step(),
+                checkpoint.x().clone());
         assertEquals(4, resumed.position());
         assertEquals(trace.get(4).timestep(), resumed.timestep());
         assertArrayEquals(full, sampler.run(List.of(resumed), 8, StepListener.NONE).get(0).x());
@@ -154,6 +156,31 @@ class BatchSamplerTest {
     }
 
     @Test
+    @DisplayName("guidance in an interval guides only its steps, and the others take the plain conditional ε")
+    void guidanceInterval() {
+        Guidance interval = new Guidance(3.0, 0.25, 0.75);
+        SampleState s = SampleState.start("i", 2, 42, DDIM_4, 5, interval, sampler.dims());
+        List<Integer> rows = new ArrayList<>();
+        for (SampleState t = s; !t.done(); t = sampler.step(List.of(t)).get(0).sample()) {
+            rows.add(t.rows());
+        }
+        assertEquals(List.of(1, 2, 2, 1), rows, "of 4 steps, ⌊0.25·4⌋ = 1 … ⌊0.75·4⌋ − 1 = 2 are guided");
+        assertEquals(2, s.peakRows());
+
+        SampleState plain = SampleState.start("i", 2, 42, DDIM_4, 5, Guidance.NONE, sampler.dims());
+        SampleState first = sampler.step(List.of(plain)).get(0).sample();
+        SampleState guided = new SampleState("i", 2, 42, DDIM_4, 5, Guidance.of(3.0), 1, first.x());
+        for (int k = 0; k < 2; k++) {
+            guided = sampler.step(List.of(guided)).get(0).sample();
+        }
+        SampleState last = new SampleState("i", 2, 42, DDIM_4, 5, Guidance.NONE, 3, guided.x());
+        float[] expected = sampler.step(List.of(last)).get(0).x();
+        assertArrayEquals(expected, sampler.run(List.of(s), 2, StepListener.NONE).get(0).x());
+        assertFalse(java.util.Arrays.equals(expected, sampler.run(List.of(start("i", 2, DDIM_4, 5, 3.0)), 2,
+                StepListener.NONE).get(0).x()), "guidance at every step must differ");
+    }
+
+    @Test
     @DisplayName("a continuous batch admits by priority, then arrival, and lets samples join and leave between steps")
     void continuousBatch() {
         ContinuousBatch<String> batch = new ContinuousBatch<>(sampler, 2);
@@ -170,12 +197,19 @@ class BatchSamplerTest {
             steps += batch.step().size();
         }
         assertEquals(3 + 4, steps, "guided finishes its 3 remaining steps, then low runs its 4");
+
+        ContinuousBatch<String> reserved = new ContinuousBatch<>(sampler, 3);
+        reserved.add("late", SampleState.start("late", 0, 42, DDIM_4, 1, new Guidance(3.0, 0.5, 1), sampler.dims()), 0);
+        reserved.add("plain", start("plain", 0, DDIM_4, 1, 1), 0);
+        reserved.add("waits", start("waits", 0, DDIM_4, 1, 1), 0);
+        assertEquals(List.of("late", "plain"), reserved.step().stream().map(ContinuousBatch.Stepped::owner).toList(),
+                "a sample guided later holds its two rows from its first step");
     }
 
     @Test
     @DisplayName("samples the model cannot take are rejected before the forward pass")
     void rejects() {
-        SampleState done = new SampleState("d", 0, 1, DDIM_4, 1, 1, 4, new float[64]);
+        SampleState done = new SampleState("d", 0, 1, DDIM_4, 1, Guidance.NONE, 4, new float[64]);
         assertThrows(IllegalArgumentException.class, () -> sampler.step(List.of(done)));
         assertThrows(IllegalArgumentException.class, () -> sampler.step(List.of(start("x", 0, DDIM_4, 10, 1))));
         Scheduler other = Scheduler.create(GaussianDiffusion.of(BetaSchedule.LINEAR, 500), Sampler.DDIM, 5,
@@ -183,7 +217,7 @@ class BatchSamplerTest {
         assertThrows(IllegalArgumentException.class, () -> sampler.step(List.of(start("x", 0, other, 1, 1))));
         assertThrows(IllegalArgumentException.class, () -> start("x", 0, DDIM_4, Denoiser.NO_CLASS, 2));
         BatchSampler unconditional = new BatchSampler(GaussianData.denoiser());
-        SampleState labelled = SampleState.start("u", 0, 1, DDIM_4, 0, 1, GaussianData.DIMS);
+        SampleState labelled = SampleState.start("u", 0, 1, DDIM_4, 0, Guidance.NONE, GaussianData.DIMS);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> unconditional.step(List.of(labelled)));
         assertTrue(e.getMessage().contains("unconditional"), e.getMessage());

@@ -43,7 +43,7 @@ public final class Tasks {
      */
     public static Task minConfidence(int count, int steps, int checkpointEvery) {
         GenerateRequest request = new GenerateRequest(TinyModel.NAME, count, Sampler.DDIM, steps, 0.0,
-                VarianceType.BETA, 1L, 2, 1.0, checkpointEvery, List.of(OutputFormat.NPY), 5, null, null, 0.9);
+                VarianceType.BETA, 1L, 2, 1.0, null, null, checkpointEvery, List.of(OutputFormat.NPY), 5, null, null, 0.9);
         return whole(JobIds.next(Instant.now(), IDS), request);
     }
 }

@@ -34,7 +34,7 @@ class WireSerdeTest {
     void roundTrip() {
         WireSerializer ser = new WireSerializer();
         Task task = new Task(1, JOB, "acme", 0, 1, 0, 8, new GenerateRequest(null, 8, null, 10, null, null, 5L, null,
-                null, null, null, null, null, null, null), 1, AT);
+                null, null, null, null, null, null, null, null, null), 1, AT);
         assertEquals(task, new WireDeserializer<>(Task.class).deserialize(Topics.JOBS, ser.serialize(Topics.JOBS, task)));
         JobEvent event = ProgressEvent.of(JOB, "acme", 0, AT, 3, 10, 7, 0, 8);
         assertEquals(event, new WireDeserializer<>(JobEvent.class).deserialize(Topics.EVENTS,
