@@ -36,6 +36,11 @@ public record Guidance(double scale, double start, double stop) {
         return scale != 1;
     }
 
+    /** How many of {@code steps} steps are guided. */
+    public int guidedSteps(int steps) {
+        return any() ? Math.max(0, (int) Math.floor(stop * steps) - (int) Math.floor(start * steps)) : 0;
+    }
+
     /** Whether step {@code position} (0 … steps−1, counted from x_T) of {@code steps} is guided. */
     public boolean at(int position, int steps) {
         return any() && (int) Math.floor(start * steps) <= position && position < (int) Math.floor(stop * steps);

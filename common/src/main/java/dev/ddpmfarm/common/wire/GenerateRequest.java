@@ -76,8 +76,6 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
         eta = eta == null ? 0.0 : eta;
         variance = variance == null ? VarianceType.BETA : variance;
         guidance = guidance == null ? NO_GUIDANCE : guidance;
-        guidanceStart = guidanceStart == null ? 0.0 : guidanceStart;
-        guidanceStop = guidanceStop == null ? 1.0 : guidanceStop;
         checkpointEvery = checkpointEvery == null ? DEFAULT_CHECKPOINT_EVERY : checkpointEvery;
         outputs = outputs == null ? DEFAULT_OUTPUTS : outputs;
         priority = priority == null ? DEFAULT_PRIORITY : priority;
@@ -117,11 +115,14 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
             v.check(guidance == NO_GUIDANCE || classLabel != null || dataset, "guidance",
                     "steers samples toward a class: set class, or leave guidance at 1");
         }
-        if (v.range(guidanceStart, 0.0, 1.0, "guidanceStart") & v.range(guidanceStop, 0.0, 1.0, "guidanceStop")) {
-            v.check(guidanceStart < guidanceStop, "guidanceStop", "must be above guidanceStart, "
-                    + guidanceStart + ", was " + guidanceStop);
-            v.check(guidance != NO_GUIDANCE || guidanceStart == 0.0 && guidanceStop == 1.0,
-                    guidanceStart != 0.0 ? "guidanceStart" : "guidanceStop",
+        if (v.range(guidanceStart, 0.0, 1.0, "guidanceStart") & v.range(guidanceStop, 0.0, 1.0, "guidanceStop")
+                && (guidanceStart != null || guidanceStop != null)) {
+            double start = guidanceStart == null ? 0.0 : guidanceStart;
+            double stop = guidanceStop == null ? 1.0 : guidanceStop;
+            String named = guidanceStop != null ? "guidanceStop" : "guidanceStart";
+            v.check(start < stop, named, "the interval [guidanceStart, guidanceStop) must not be empty, was ["
+                    + start + ", " + stop + ")");
+            v.check(guidance != NO_GUIDANCE, guidanceStart != null ? "guidanceStart" : "guidanceStop",
                     "limits guidance to part of the steps: set guidance too, or leave it out");
         }
         v.range(classLabel, 0, Integer.MAX_VALUE, "class");
@@ -150,9 +151,10 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
         return draw == 0 ? seed : (seed + draw * 0x9E3779B97F4A7C15L) & MAX_SEED;
     }
 
-    /** The guidance of every sample of the job. */
+    /** The guidance of every sample of the job (the interval defaults to every step). */
     public Guidance guidancePlan() {
-        return new Guidance(guidance, guidanceStart, guidanceStop);
+        return new Guidance(guidance, guidanceStart == null ? 0.0 : guidanceStart,
+                guidanceStop == null ? 1.0 : guidanceStop);
     }
 
     /** Whether the samples have per-sample classes from {@code perClass} or {@code classes}. */
@@ -236,6 +238,12 @@ public record GenerateRequest(String model, Integer count, Sampler sampler, Inte
         if (guidance != NO_GUIDANCE && !card.conditional()) {
             errors.add(new FieldError("guidance", "needs a class-conditional model; " + card.name()
                     + " is unconditional"));
+        }
+        int stepCount = steps == null ? card.timesteps() : Math.min(steps, card.timesteps());
+        if (guidance != NO_GUIDANCE && guidancePlan().guidedSteps(stepCount) == 0) {
+            errors.add(new FieldError(guidanceStart != null ? "guidanceStart" : "guidanceStop", "guides none of the "
+                    + stepCount + " steps: [guidanceStart, guidanceStop) must hold at least 1/" + stepCount
+                    + " of them"));
         }
         if (outputs.contains(OutputFormat.IDX) && card.imageShape()[0] != 1) {
             errors.add(new FieldError("outputs", "idx holds one-channel images; model " + card.name() + " makes "

@@ -43,7 +43,7 @@ class JobRequestParserFuzzTest {
     };
     private static final String[] MEMBERS = {
         "type", "model", "count", "perClass", "classes", "minConfidence", "sampler", "steps", "eta", "variance",
-        "seed", "class", "guidance", "checkpointEvery", "outputs", "priority", "input", "timesteps",
+        "seed", "class", "guidance", "guidanceStart", "guidanceStop", "checkpointEvery", "outputs", "priority", "input", "timesteps",
         "samplesPerTimestep", "colour", "",
     };
 

@@ -222,7 +222,14 @@ class JobRequestParserTest {
                 "{'type':'generate','class':3,'guidance':2,'guidanceStart':-0.1,'guidanceStop':1.5}",
                 Reason.INVALID)).keySet()));
         assertTrue(fields(rejected("{'type':'generate','class':3,'guidance':2,'guidanceStart':0.6,'guidanceStop':0.6}",
-                Reason.INVALID)).get("guidanceStop").contains("above guidanceStart"));
+                Reason.INVALID)).get("guidanceStop").contains("must not be empty"));
+        assertEquals(List.of("guidanceStart"), List.copyOf(fields(rejected(
+                "{'type':'generate','class':3,'guidance':2,'guidanceStart':1}", Reason.INVALID)).keySet()),
+                "the error names the field that was sent");
+        assertTrue(fields(rejected("{'type':'generate','class':3,'guidance':2,'guidanceStart':0.1,'guidanceStop':0.4,"
+                + "'sampler':'ddim','steps':2}", Reason.INVALID)).get("guidanceStart").contains("guides none of the 2"));
+        assertEquals(null, ((GenerateRequest) accepted("{'type':'generate','class':3,'guidance':2}")).guidanceStart(),
+                "an absent interval stays absent on the wire");
         assertTrue(fields(rejected("{'type':'generate','class':3,'guidanceStart':0.4}", Reason.INVALID))
                 .get("guidanceStart").contains("set guidance"), "an interval without guidance limits nothing");
     }

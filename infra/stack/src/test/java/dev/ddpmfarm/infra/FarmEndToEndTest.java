@@ -28,6 +28,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -108,8 +109,12 @@ class FarmEndToEndTest {
     void augment(String format) throws Exception {
         Path out = dir.resolve("augment-" + format);
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = ClientCli.run(new String[] {"augment", "--per-class", "3", "--out", out.toString(), "--format",
-                format, "--steps", "3", "--model", TinyModel.NAME, "--seed", "11", "--guidance-start", "0.5"},
+        List<String> args = new ArrayList<>(List.of("augment", "--per-class", "3", "--out", out.toString(), "--format",
+                format, "--steps", "3", "--model", TinyModel.NAME, "--seed", "11"));
+        if (format.equals("imagefolder")) {
+            args.addAll(List.of("--guidance-start", "0.5"));
+        }
+        int status = ClientCli.run(args.toArray(String[]::new),
                 Map.of("FARM_URL", stack.url().toString(), "FARM_API_KEY", KEY),
                 new PrintStream(OutputStream.nullOutputStream()),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -123,7 +128,7 @@ class FarmEndToEndTest {
     void jobsShareForwardPasses() throws Exception {
         String a = "{\"type\":\"generate\",\"model\":\"tiny\",\"count\":2,\"steps\":300,\"seed\":21}";
         String b = "{\"type\":\"generate\",\"model\":\"tiny\",\"count\":2,\"steps\":250,\"class\":4,\"guidance\":3,"
-                + "\"guidanceStart\":0.4,\"seed\":22}";
+                + "\"seed\":22}";
         byte[] aAlone = samples(run(a));
         byte[] bAlone = samples(run(b));
         long sharedBefore = sharedPasses();

@@ -42,7 +42,12 @@ public final class Args {
 
     /** {@code --guidance G [--guidance-start F] [--guidance-stop F]}: the scale and the steps it holds for. */
     public Guidance guidance(String defaultScale) {
-        return new Guidance(Double.parseDouble(value("--guidance", defaultScale)),
+        Guidance g = new Guidance(Double.parseDouble(value("--guidance", defaultScale)),
                 Double.parseDouble(value("--guidance-start", "0")), Double.parseDouble(value("--guidance-stop", "1")));
+        if (!g.any() && (values.containsKey("--guidance-start") || values.containsKey("--guidance-stop"))) {
+            throw new IllegalArgumentException("--guidance-start and --guidance-stop limit guidance to part of the"
+                    + " steps: give --guidance too");
+        }
+        return g;
     }
 }

@@ -71,7 +71,7 @@ public record SampleState(String job, long index, long seed, Scheduler scheduler
 
     /** The most forward-pass rows any of its steps takes: what a batch reserves for it. */
     public int peakRows() {
-        return guidance.any() ? 2 : 1;
+        return guidance.guidedSteps(scheduler.steps()) > 0 ? 2 : 1;
     }
 
     /** This sample one step further on, at {@code next}. */

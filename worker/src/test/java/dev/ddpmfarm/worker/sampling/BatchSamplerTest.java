@@ -175,7 +175,13 @@ class BatchSamplerTest {
         }
         SampleState last = new SampleState("i", 2, 42, DDIM_4, 5, Guidance.NONE, 3, guided.x());
         float[] expected = sampler.step(List.of(last)).get(0).x();
-        assertArrayEquals(expected, sampler.run(List.of(s), 2, StepListener.NONE).get(0).x());
+        List<StepResult> trace = new ArrayList<>();
+        assertArrayEquals(expected, sampler.run(List.of(s), 2, trace::add).get(0).x());
+        for (int p = 1; p < 4; p++) {
+            SampleState resumed = new SampleState("i", 2, 42, DDIM_4, 5, interval, p, trace.get(p - 1).x().clone());
+            assertArrayEquals(expected, sampler.run(List.of(resumed), 2, StepListener.NONE).get(0).x(),
+                    "resumed before, inside and after the interval, at step " + p);
+        }
         assertFalse(java.util.Arrays.equals(expected, sampler.run(List.of(start("i", 2, DDIM_4, 5, 3.0)), 2,
                 StepListener.NONE).get(0).x()), "guidance at every step must differ");
     }
