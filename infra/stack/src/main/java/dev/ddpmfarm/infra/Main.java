@@ -47,8 +47,9 @@ public final class Main {
             COMMANDS.put(client, new Command(client + CLIENT_USAGE.get(client), args -> clientCommand(client, args)));
         }
         COMMANDS.put("sample", new Command(SampleCli.USAGE, SampleCli::main));
-        COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--minutes M] [--epochs E] "
-                + "[--lr-anneal-steps N] [--class-dropout P]",
+        COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--checkpoints DIR] "
+                + "[--minutes M] [--epochs E] [--batch B] [--seed S] [--lr R] [--lr-anneal-steps N] [--lr-cycle-start S] "
+                + "[--class-dropout P]",
                 TrainCli::main));
         COMMANDS.put("eval", new Command(EvalCli.USAGE, EvalCli::main));
         COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE] | bench farm [--out FILE] | "
