@@ -17,6 +17,7 @@ import dev.ddpmfarm.worker.sampling.BatchSampler;
 import dev.ddpmfarm.worker.sampling.SampleState;
 import dev.ddpmfarm.worker.train.TrainingSet;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -99,7 +100,7 @@ public final class EvalCli {
                 (double) quality.get("classifierTestAccuracy"), count, floor);
         Map<String, Object> runResults = new LinkedHashMap<>();
         for (String run : runs) {
-            runResults.put(run, eval.run(run, count, guidance, seed, floor, samples.get(run)));
+            runResults.put(cardKey(run, guidance, seed), eval.run(run, count, guidance, seed, floor, samples.get(run)));
         }
         quality.put("runs", runResults);
         if (nllImages > 0) {
@@ -192,6 +193,26 @@ public final class EvalCli {
     private static String describe(Guidance g) {
         return g.start() == 0 && g.stop() == 1 ? String.format(Locale.ROOT, "%.2f", g.scale())
                 : String.format(Locale.ROOT, "%.2f on steps [%.2f, %.2f) of the run", g.scale(), g.start(), g.stop());
+    }
+
+    /**
+     * The card's key of a run: its name, for the conditional run the guidance ({@code cond-guidance1.5}, and its
+     * interval when not every step: {@code cond-guidance2-steps0.4-1}), and the seed when not 0 ({@code -seed1}), so
+     * that measurements of other settings sit beside each other instead of replacing one another.
+     */
+    static String cardKey(String run, Guidance guidance, long seed) {
+        StringBuilder key = new StringBuilder(run);
+        if (run.equals("cond")) {
+            key.append("-guidance").append(plain(guidance.scale()));
+            if (guidance.start() != 0 || guidance.stop() != 1) {
+                key.append("-steps").append(plain(guidance.start())).append('-').append(plain(guidance.stop()));
+            }
+        }
+        return seed == 0 ? key.toString() : key.append("-seed").append(seed).toString();
+    }
+
+    private static String plain(double x) {
+        return BigDecimal.valueOf(x).stripTrailingZeros().toPlainString();
     }
 
     /**

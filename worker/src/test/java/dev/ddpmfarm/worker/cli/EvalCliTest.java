@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ddpmfarm.common.data.FashionMnist;
+import dev.ddpmfarm.common.diffusion.Guidance;
 import dev.ddpmfarm.common.model.ModelCard;
 import dev.ddpmfarm.worker.eval.Classifier;
 import dev.ddpmfarm.worker.output.Npy;
@@ -69,6 +70,15 @@ class EvalCliTest {
                 .getMessage().contains("unconditional"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> EvalCli.samplesFiles("ddpm1000", RUNS))
                 .getMessage().contains("RUN=FILE.npy"));
+    }
+
+    @Test
+    @DisplayName("each run's card key names what differs from the default: the guidance, its interval, the seed")
+    void cardKeys() {
+        assertEquals("ddim50", EvalCli.cardKey("ddim50", Guidance.of(2), 0));
+        assertEquals("ddim50-seed1", EvalCli.cardKey("ddim50", new Guidance(2, 0.4, 1), 1));
+        assertEquals("cond-guidance1.5", EvalCli.cardKey("cond", Guidance.of(1.5), 0));
+        assertEquals("cond-guidance2-steps0.4-1-seed1", EvalCli.cardKey("cond", new Guidance(2, 0.4, 1), 1));
     }
 
     @Test
