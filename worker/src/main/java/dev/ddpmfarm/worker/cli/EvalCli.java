@@ -33,11 +33,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * {@code farm eval --model DIR [--count N] [--runs ddim50,ddpm1000,cond] [--guidance G] [--guidance-start F]
  * [--guidance-stop F] [--nll-images K] [--seed S] [--batch B] [--samples RUN=FILE,…] [--report FILE]}: judges a model
- * with the project's classifier ({@code classifier.fb} beside the model, trained here first when missing). For each run it samples N images and
- * reports the Fréchet distance of their classifier features to the 10k test images (beside the floor: N training
- * images against the same test set), the class histogram, and for the conditional run the share classified as the
- * requested class; then the test NLL bound in bits/dim on K test images ({@code --runs ""} measures only that).
- * Results go to the model's {@code config.json} and a report file.
+ * with the project's classifier ({@code classifier.fb} beside the model, trained here first when missing). For each
+ * run it samples N images and reports the Fréchet distance of their classifier features to the 10k test images
+ * (beside the floor: N training images against the same test set), the class histogram, and for the conditional run
+ * the share classified as the requested class; then the test NLL bound in bits/dim on K test images ({@code --runs ""}
+ * measures only that). Results go to the model's {@code config.json}, each run under {@link #cardKey}, and a report
+ * file.
  *
  * <p>An unconditional run can instead judge samples made elsewhere: {@code --samples ddpm1000=DIR/samples.npy} takes
  * the {@code samples.npy} of a farm generate job (count N, that sampler and step count, no class, no
