@@ -36,13 +36,23 @@ public record Guidance(double scale, double start, double stop) {
         return scale != 1;
     }
 
+    /** Whether the interval is every step, the default. */
+    public boolean everyStep() {
+        return start == 0 && stop == 1;
+    }
+
     /** How many of {@code steps} steps are guided. */
     public int guidedSteps(int steps) {
-        return any() ? Math.max(0, (int) Math.floor(stop * steps) - (int) Math.floor(start * steps)) : 0;
+        return any() ? Math.max(0, first(stop, steps) - first(start, steps)) : 0;
     }
 
     /** Whether step {@code position} (0 … steps−1, counted from x_T) of {@code steps} is guided. */
     public boolean at(int position, int steps) {
-        return any() && (int) Math.floor(start * steps) <= position && position < (int) Math.floor(stop * steps);
+        return any() && first(start, steps) <= position && position < first(stop, steps);
+    }
+
+    /** The first step at or after {@code fraction} of {@code steps}: ⌊fraction·steps⌋. */
+    private static int first(double fraction, int steps) {
+        return (int) Math.floor(fraction * steps);
     }
 }

@@ -3,6 +3,7 @@ package dev.ddpmfarm.common.diffusion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.stream.IntStream;
@@ -34,6 +35,8 @@ class GuidanceTest {
     @DisplayName("a scale of 1 guides no step; bad scales and intervals are refused")
     void none() {
         assertFalse(Guidance.NONE.any());
+        assertTrue(Guidance.of(2).everyStep());
+        assertFalse(new Guidance(2, 0.4, 1).everyStep());
         assertEquals(List.of(), guidedSteps(new Guidance(1, 0.2, 0.8), 10));
         assertThrows(IllegalArgumentException.class, () -> Guidance.of(-1));
         assertThrows(IllegalArgumentException.class, () -> Guidance.of(Double.NaN));

@@ -53,6 +53,10 @@ public final class ClientCli {
     private static final Set<String> AUGMENT_OPTIONS = Set.of("--per-class", "--out", "--format", "--steps",
             "--guidance", "--guidance-start", "--guidance-stop", "--seed", "--model", "--min-confidence");
 
+    /** The arguments of {@code augment}, for its usage line here and in the farm's help. */
+    public static final String AUGMENT_ARGS = "--per-class N --out DIR [--format idx|npy|imagefolder] [--steps S]"
+            + " [--guidance G] [--guidance-start F] [--guidance-stop F] [--seed K] [--model NAME] [--min-confidence C]";
+
     private final URI base;
     private final String key;
     private final PrintStream out;
@@ -253,8 +257,7 @@ public final class ClientCli {
 
     /** {@code farm augment}: a perClass dataset job, followed, downloaded and checked. */
     private int augment(String[] args) throws IOException, InterruptedException {
-        String usage = "augment --per-class N --out DIR [--format idx|npy|imagefolder] [--steps S] [--guidance G]"
-                + " [--guidance-start F] [--guidance-stop F] [--seed K] [--model NAME] [--min-confidence C]";
+        String usage = "augment " + AUGMENT_ARGS;
         Map<String, String> options = new HashMap<>(Map.of("--format", "idx", "--steps", "50", "--guidance", "2",
                 "--model", "fashion-mnist"));
         for (int i = 0; i + 1 < args.length; i += 2) {

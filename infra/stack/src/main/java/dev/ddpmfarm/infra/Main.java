@@ -23,8 +23,7 @@ public final class Main {
     }
 
     private static final Map<String, String> CLIENT_USAGE = Map.of("submit", " '<json>' [--wait]", "watch", " ID",
-            "get", " ID --out DIR", "augment", " --per-class N --out DIR [--format idx|npy|imagefolder] [--steps S] "
-                    + "[--guidance G] [--guidance-start F] [--guidance-stop F] [--seed K] [--min-confidence C]");
+            "get", " ID --out DIR", "augment", " " + ClientCli.AUGMENT_ARGS);
 
     static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 

@@ -172,7 +172,7 @@ public final class EvalCli {
         result.put("classShares", Arrays.stream(histogram).mapToObj(h -> round((double) h / count)).toList());
         if (conditional) {
             result.put("guidance", guidance.scale());
-            if (guidance.start() != 0 || guidance.stop() != 1) {
+            if (!guidance.everyStep()) {
                 result.put("guidanceInterval", List.of(guidance.start(), guidance.stop()));
             }
             result.put("agreement", round((double) agree / count));
@@ -192,7 +192,7 @@ public final class EvalCli {
     }
 
     private static String describe(Guidance g) {
-        return g.start() == 0 && g.stop() == 1 ? String.format(Locale.ROOT, "%.2f", g.scale())
+        return g.everyStep() ? String.format(Locale.ROOT, "%.2f", g.scale())
                 : String.format(Locale.ROOT, "%.2f on steps [%.2f, %.2f) of the run", g.scale(), g.start(), g.stop());
     }
 
@@ -205,7 +205,7 @@ public final class EvalCli {
         StringBuilder key = new StringBuilder(run);
         if (run.equals("cond")) {
             key.append("-guidance").append(plain(guidance.scale()));
-            if (guidance.start() != 0 || guidance.stop() != 1) {
+            if (!guidance.everyStep()) {
                 key.append("-steps").append(plain(guidance.start())).append('-').append(plain(guidance.stop()));
             }
         }
