@@ -46,6 +46,11 @@ public record Guidance(double scale, double start, double stop) {
         return any() ? Math.max(0, first(stop, steps) - first(start, steps)) : 0;
     }
 
+    /** Whether any step from {@code position} (0 … steps) on, of {@code steps}, is guided. */
+    public boolean guidedFrom(int position, int steps) {
+        return any() && Math.max(position, first(start, steps)) < first(stop, steps);
+    }
+
     /** Whether step {@code position} (0 … steps−1, counted from x_T) of {@code steps} is guided. */
     public boolean at(int position, int steps) {
         return any() && first(start, steps) <= position && position < first(stop, steps);

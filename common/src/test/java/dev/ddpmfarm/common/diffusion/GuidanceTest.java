@@ -24,9 +24,16 @@ class GuidanceTest {
         assertEquals(List.of(1, 2), guidedSteps(new Guidance(2, 0.25, 0.75), 4));
         assertEquals(List.of(), guidedSteps(new Guidance(2, 0.1, 0.4), 2), "an interval may hold no step of a short run");
         assertEquals(IntStream.range(333, 1000).boxed().toList(), guidedSteps(new Guidance(2, 1 / 3.0, 1), 1000));
-        for (Guidance g : List.of(Guidance.of(2), new Guidance(2, 0.4, 1), new Guidance(2, 0.1, 0.4), Guidance.NONE)) {
+        for (Guidance g : List.of(Guidance.of(2), new Guidance(2, 0.4, 1), new Guidance(2, 0.1, 0.4),
+                new Guidance(2, 0, 0.6), Guidance.NONE)) {
             for (int steps : new int[] {1, 2, 4, 50, 1000}) {
-                assertEquals(guidedSteps(g, steps).size(), g.guidedSteps(steps), g + " of " + steps);
+                List<Integer> guided = guidedSteps(g, steps);
+                assertEquals(guided.size(), g.guidedSteps(steps), g + " of " + steps);
+                for (int position = 0; position <= steps; position++) {
+                    int from = position;
+                    assertEquals(guided.stream().anyMatch(k -> k >= from), g.guidedFrom(position, steps),
+                            g + " of " + steps + " from " + position);
+                }
             }
         }
     }

@@ -11,8 +11,9 @@ import java.util.function.Predicate;
  * A continuous batch: samples join at any time, each forward pass serves every admitted sample whatever its job,
  * timestep or sampler, and a sample leaves the moment its last step is taken. Before each step, waiting samples are
  * admitted in order of priority (higher first), then of arrival, while they fit in {@code maxRows} forward rows (each
- * holds the rows of its most expensive step, {@link SampleState#peakRows}, for its whole stay); an
- * empty batch always admits one, so a guided sample runs even when {@code maxRows} is 1.
+ * holds the rows of its most expensive remaining step, {@link SampleState#peakRows}, so a sample guided later keeps
+ * room for it and one whose guided steps are behind it gives a row back); an empty batch always admits one, so a
+ * guided sample runs even when {@code maxRows} is 1.
  *
  * @param <T> what the caller attaches to each sample to route its results (its task, its position in a list)
  */
@@ -112,9 +113,9 @@ public final class ContinuousBatch<T> {
             T owner = active.get(i).owner();
             StepResult r = results.get(i);
             out.add(new Stepped<>(owner, r));
-            if (r.sample().done()) {
-                rows -= r.sample().peakRows();
-            } else {
+            rows -= active.get(i).state().peakRows();
+            if (!r.sample().done()) {
+                rows += r.sample().peakRows();
                 next.add(new Entry<>(owner, r.sample()));
             }
         }

@@ -69,9 +69,12 @@ public record SampleState(String job, long index, long seed, Scheduler scheduler
         return guided() ? 2 : 1;
     }
 
-    /** The most forward-pass rows any of its steps takes: what a batch reserves for it. */
+    /**
+     * The most forward-pass rows any of its remaining steps takes: what a batch reserves for it. It never grows as
+     * the sample advances, so a batch that admitted it never has to make room later.
+     */
     public int peakRows() {
-        return guidance.guidedSteps(scheduler.steps()) > 0 ? 2 : 1;
+        return guidance.guidedFrom(position, scheduler.steps()) ? 2 : 1;
     }
 
     /** This sample one step further on, at {@code next}. */

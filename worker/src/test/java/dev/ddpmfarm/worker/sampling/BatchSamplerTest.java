@@ -161,11 +161,13 @@ class BatchSamplerTest {
         Guidance interval = new Guidance(3.0, 0.25, 0.75);
         SampleState s = SampleState.start("i", 2, 42, DDIM_4, 5, interval, sampler.dims());
         List<Integer> rows = new ArrayList<>();
+        List<Integer> reserved = new ArrayList<>();
         for (SampleState t = s; !t.done(); t = sampler.step(List.of(t)).get(0).sample()) {
             rows.add(t.rows());
+            reserved.add(t.peakRows());
         }
         assertEquals(List.of(1, 2, 2, 1), rows, "of 4 steps, ⌊0.25·4⌋ = 1 … ⌊0.75·4⌋ − 1 = 2 are guided");
-        assertEquals(2, s.peakRows());
+        assertEquals(List.of(2, 2, 2, 1), reserved, "two rows until the last guided step, then one");
 
         SampleState plain = SampleState.start("i", 2, 42, DDIM_4, 5, Guidance.NONE, sampler.dims());
         SampleState first = sampler.step(List.of(plain)).get(0).sample();
@@ -210,6 +212,19 @@ class BatchSamplerTest {
         reserved.add("waits", start("waits", 0, DDIM_4, 1, 1), 0);
         assertEquals(List.of("late", "plain"), reserved.step().stream().map(ContinuousBatch.Stepped::owner).toList(),
                 "a sample guided later holds its two rows from its first step");
+
+        ContinuousBatch<String> released = new ContinuousBatch<>(sampler, 3);
+        released.add("early", SampleState.start("early", 0, 42, DDIM_4, 1, new Guidance(3.0, 0, 0.5), sampler.dims()),
+                0);
+        released.add("plain", start("plain", 0, DDIM_4, 1, 1), 0);
+        released.add("waits", start("waits", 0, DDIM_4, 1, 1), 0);
+        List<List<String>> passes = new ArrayList<>();
+        while (!released.isEmpty()) {
+            passes.add(released.step().stream().map(ContinuousBatch.Stepped::owner).toList());
+        }
+        assertEquals(List.of(List.of("early", "plain"), List.of("early", "plain"), List.of("early", "plain", "waits"),
+                List.of("early", "plain", "waits"), List.of("waits"), List.of("waits")), passes,
+                "a sample whose guided steps are behind it gives its second row back");
     }
 
     @Test
