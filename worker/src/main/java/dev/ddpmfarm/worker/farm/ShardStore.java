@@ -244,7 +244,16 @@ final class ShardStore {
         return finish(task, "", join(puts), resumedWork, new int[2]);
     }
 
+    /**
+     * Stores {@code status.json} and the manifest, unless another run of the task stored them first (a redelivery
+     * that ran while this run still did, after a partition was lost): its files are the same bytes as this run's,
+     * but its {@code status.json} (another worker, attempt and time) may differ in size from this run's, and the
+     * job's joined manifest may already list it.
+     */
     private String finish(Task task, String dir, List<Manifest.File> files, long resumedWork, int[] redraws) {
+        if (completed(task)) {
+            return manifestPath(task);
+        }
         List<Manifest.File> all = new ArrayList<>(files);
         all.add(put(task, dir + ObjectKeys.STATUS, Wire.toBytes(new ShardStatus(task.jobId(), task.shard(),
                 task.shards(), task.start(), task.end(), "succeeded", task.attempt(), workerId, resumedWork,
