@@ -142,7 +142,7 @@ final class ShardStore {
         String dir = task.shards() == 1 ? "" : ObjectKeys.shardDir(task.shard());
         if (DatasetFiles.any(outputs)) {
             DatasetFiles.Part part = new DatasetFiles.Part(images, rows(run, images, classifier));
-            Consumer<ImageRun.Output> store = o -> files.add(put(task, o.path(), o.data(), o.mediaType()));
+            Consumer<ImageRun.Output> store = putInto(task, files);
             if (task.shards() == 1) {
                 DatasetFiles.encode(part, outputs, GRID_MAX, store);
             } else {
@@ -227,8 +227,7 @@ final class ShardStore {
         }
         if (!parts.isEmpty()) {
             DatasetFiles.Part all = DatasetFiles.Part.concat(parts);
-            DatasetFiles.encode(all, request.outputs(), GRID_MAX,
-                    o -> files.add(put(task, o.path(), o.data(), o.mediaType())));
+            DatasetFiles.encode(all, request.outputs(), GRID_MAX, putInto(task, files));
         }
         saveManifest(task, ObjectKeys.MANIFEST, files);
     }
@@ -294,6 +293,11 @@ final class ShardStore {
         sorted.sort(Comparator.comparing(Manifest.File::path));
         objects.put(key(task, path), Wire.toBytes(new Manifest(sorted)), "application/json");
         return path;
+    }
+
+    /** Stores each output it is given under the task's job and adds its manifest entry to {@code files}. */
+    private Consumer<ImageRun.Output> putInto(Task task, List<Manifest.File> files) {
+        return o -> files.add(put(task, o.path(), o.data(), o.mediaType()));
     }
 
     private Manifest.File put(Task task, String path, byte[] data, String mediaType) {
