@@ -132,6 +132,10 @@ final class ShardStore {
      */
     String saveResults(TaskRun run, int[] imageShape, Classifier classifier) {
         Task task = run.task();
+        if (completed(task)) {
+            joinShards(task);
+            return manifestPath(task);
+        }
         List<SampleState> samples = run.states();
         List<Uint8Image> images = samples.stream().map(s -> image(s.x(), imageShape)).toList();
         List<OutputFormat> outputs = run.request().outputs();
@@ -238,6 +242,9 @@ final class ShardStore {
 
     /** Stores an image job's result files, {@code status.json}, then the manifest; returns the manifest's path. */
     String saveOutputs(Task task, List<ImageRun.Output> outputs, long resumedWork) {
+        if (completed(task)) {
+            return manifestPath(task);
+        }
         List<CompletableFuture<Manifest.File>> puts = outputs.stream().map(o -> CompletableFuture.supplyAsync(
                 () -> put(task, o.path(), o.data(), o.mediaType()), uploads)).toList();
         return finish(task, "", join(puts), resumedWork, new int[2]);
@@ -245,9 +252,11 @@ final class ShardStore {
 
     /**
      * Stores {@code status.json} and the manifest, unless another run of the task stored them first (a redelivery
-     * that ran while this run still did, after a partition was lost): its files are the same bytes as this run's,
+     * that ran while this run still did, after a partition was lost; {@link #saveResults} and {@link #saveOutputs}
+     * check before they store anything, this again after the uploads): its files are the same bytes as this run's,
      * but its {@code status.json} (another worker, attempt and time) may differ in size from this run's, and the
-     * job's joined manifest may already list it.
+     * job's joined manifest may already list it. Two runs that finish within one upload of each other can still
+     * both write: {@link ObjectStore} has no create-only put.
      */
     private String finish(Task task, String dir, List<Manifest.File> files, long resumedWork, int[] redraws) {
         if (completed(task)) {
@@ -260,10 +269,13 @@ final class ShardStore {
         return saveManifest(task, manifestPath(task), all);
     }
 
-    /** Stores the finished samples of a cancelled task (finished samples are kept) and their shard manifest. */
+    /**
+     * Stores the finished samples of a cancelled task (finished samples are kept) and their shard manifest, unless
+     * another run stored the task's whole results.
+     */
     void saveCancelled(TaskRun run, int[] imageShape) {
         List<SampleState> done = run.finishedStates();
-        if (!done.isEmpty()) {
+        if (!done.isEmpty() && !completed(run.task())) {
             List<Uint8Image> images = done.stream().map(s -> image(s.x(), imageShape)).toList();
             saveManifest(run.task(), ObjectKeys.shardManifest(run.task().shard()),
                     savePngs(run.task(), done, images));
