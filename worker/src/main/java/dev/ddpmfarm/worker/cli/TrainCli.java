@@ -17,12 +17,13 @@ import java.util.Map;
 
 /**
  * {@code farm train --data fashion-mnist --out DIR [--resume] [--minutes M] [--epochs E] [--batch B] [--seed S]
- * [--lr R] [--lr-anneal-steps N] [--lr-cycle-start S] [--class-dropout P] [--checkpoints DIR]}: trains a U-Net with
- * {@link Trainer} and writes the EMA weights as a model directory every ten minutes and at the end (at step N of
+ * [--lr R] [--lr-anneal-steps N] [--lr-cycle-start S] [--class-dropout P] [--base-channels C] [--checkpoints DIR]}:
+ * trains a U-Net with {@link Trainer} and writes the EMA weights as a model directory every ten minutes and at the end (at step N of
  * {@code --lr-anneal-steps}, where the learning rate reaches zero, at the latest). The rate (peak R, default 2e-4)
  * warms up and anneals counting from step S (default 0): a resumed run with S at its step restarts the rate.
  * {@code --class-dropout} (default 0.1) is the share of images trained with the null class: the unconditional model,
- * and guidance's reference.
+ * and guidance's reference. {@code --base-channels} (default 32, the shipped width; a multiple of 8) sets the
+ * channels of the first level, twice that below it; a resumed run must keep the width it started with.
  */
 public final class TrainCli {
     /** How often the EMA model directory is rewritten, so an interrupted run always leaves a usable model. */
@@ -53,7 +54,8 @@ public final class TrainCli {
                     + ": pass --resume to continue it, or remove it to start over");
         }
         TrainingSet data = TrainingSet.load(dataName);
-        UNetConfig config = UNetConfig.forImages(data.shape()[0], data.shape()[1], data.classes());
+        UNetConfig config = UNetConfig.forImages(data.shape()[0], data.shape()[1], data.classes(),
+                Integer.parseInt(a.value("--base-channels", "32")));
         double[] alphasCumprod = GaussianDiffusion.of(BetaSchedule.LINEAR, 1000).alphasCumprod();
         Trainer.Options options = new Trainer.Options(config, alphasCumprod, batch, lr, 1000, annealSteps,
                 cycleStart, 1.0, 0.9995, classDropout, seed, Duration.ofMinutes(5));

@@ -46,8 +46,14 @@ public record UNetConfig(int imageChannels, int imageSize, int baseChannels, int
      * is not divisible by 4) with 32/64/64 channels and attention at the lowest resolution.
      */
     public static UNetConfig forImages(int channels, int size, int numClasses) {
+        return forImages(channels, size, numClasses, 32);
+    }
+
+    /** The same shape with {@code baseChannels} at the first level (twice that below it); a multiple of 8. */
+    public static UNetConfig forImages(int channels, int size, int numClasses, int baseChannels) {
         int[] mults = size % 4 == 0 ? new int[] {1, 2, 2} : new int[] {1, 2};
-        return new UNetConfig(channels, size, 32, mults, 2, new int[] {size >> (mults.length - 1)}, 8, numClasses);
+        return new UNetConfig(channels, size, baseChannels, mults, 2, new int[] {size >> (mults.length - 1)}, 8,
+                numClasses);
     }
 
     public int timeEmbeddingChannels() {

@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -236,6 +237,11 @@ public final class Trainer {
             Safetensors.Tensor t = tensors.get(prefix + e.getKey());
             if (t == null) {
                 throw new IOException("checkpoint lacks " + prefix + e.getKey());
+            }
+            if (!Arrays.equals(t.shape(), e.getValue().shape())) {
+                throw new IOException("checkpoint holds " + prefix + e.getKey() + " of shape " + Arrays.toString(t.shape())
+                        + ", this network's is " + Arrays.toString(e.getValue().shape())
+                        + ": resume with the architecture it was trained with (--base-channels)");
             }
             e.getValue().assign(Nd4j.create(t.values(), t.shape(), 'c'));
         }

@@ -14,8 +14,10 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -103,6 +105,20 @@ class TrainerTest {
             }
         }
         assertTrue(last < first * 0.8, "loss went from " + first / 10 + " to " + last / 10);
+    }
+
+    @Test
+    @DisplayName("a checkpoint of another width is refused with a message naming the option")
+    void otherWidth(@TempDir Path tmp) throws IOException {
+        trainer(tmp).train(1, Duration.ofHours(1));
+        UNetConfig wider = new UNetConfig(1, 8, 16, new int[] {1, 2}, 1, new int[] {4}, 4, 3);
+        Trainer.Options options = new Trainer.Options(wider, GaussianDiffusion.of(BetaSchedule.LINEAR, 100)
+                .alphasCumprod(), 8, 1e-3, 2, 0, 0, 1.0, 0.9, 0.2, 7, Duration.ofHours(1));
+        IOException e = assertThrows(IOException.class, () -> new Trainer(options, data(), tmp, QUIET));
+        assertTrue(e.getMessage().contains("--base-channels"), e.getMessage());
+        assertEquals(List.of(40, 80, 80), IntStream.range(0, 3).map(UNetConfig.forImages(1, 28, 10, 40)::channels)
+                .boxed().toList(), "the shipped shape at another width");
+        assertThrows(IllegalArgumentException.class, () -> UNetConfig.forImages(1, 28, 10, 36));
     }
 
     @Test
