@@ -11,11 +11,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * GroupNorm, SiLU and dense layers, forward and backward, in as few passes over memory as they allow, on the Vector
- * API (jdk.incubator.vector: SIMD lanes, with an exp of our own, {@link #exp}). Composed from ND4J ops GroupNorm cost
- * several full passes and dominated both inference and training (the broadcast multiplies' backward alone took 47% of
- * a SameDiff training step, PLATFORM-NOTES); here it is one parallel task per (sample, group) on a local copy of the
- * group, and inference applies the SiLU that follows in the same pass. libnd4j's swish took 4.4 ns per element at
+ * GroupNorm, SiLU and dense layers of the training pass ({@link TapeOps}), forward and backward, in as few passes over
+ * memory as they allow, on the Vector API (jdk.incubator.vector: SIMD lanes, with an exp of our own, {@link #exp}, which
+ * {@link VectorOps} uses too). Composed from ND4J ops GroupNorm cost several full passes and dominated training (the
+ * broadcast multiplies' backward alone took 47% of a SameDiff training step, PLATFORM-NOTES); here it is one parallel
+ * task per (sample, group) on a local copy of the group. libnd4j's swish took 4.4 ns per element at
  * batch 64, as long as GroupNorm; the vector SiLU takes 1.4 ns on one core. Each (sample, group) or chunk is computed
  * the same way whatever the batch, so a sample's values do not depend on its batch companions. Arrays are
  * {@code [N, C, H, W]} in C order.
@@ -46,22 +46,8 @@ final class Kernels {
         return x.data().asNioFloat();
     }
 
-    /**
-     * y = (x − μ_g)/√(σ²_g + ε)·γ_c + β_c, followed by SiLU when {@code silu}; fills {@code stats} if not null (the
-     * statistics of the normalisation, before any SiLU).
-     */
-    static INDArray groupNorm(INDArray input, float[] gamma, float[] beta, int groups, double eps, GroupStats stats,
-                              boolean silu) {
-        return groupNorm(input, null, gamma, beta, groups, eps, stats, silu);
-    }
-
-    /**
-     * GroupNorm (and SiLU) of x + s, where {@code shift} s {@code [N, C]} (or null for none) is broadcast over the
-     * positions: the time embedding a residual block adds before its second norm, added here to the group's local
-     * copy instead of in a pass of its own over the activations. The sum is the same float addition either way.
-     */
-    static INDArray groupNorm(INDArray input, float[] shift, float[] gamma, float[] beta, int groups, double eps,
-                              GroupStats stats, boolean silu) {
+    /** y = (x − μ_g)/√(σ²_g + ε)·γ_c + β_c; fills {@code stats} if not null. */
+    static INDArray groupNorm(INDArray input, float[] gamma, float[] beta, int groups, double eps, GroupStats stats) {
         INDArray x = contiguous(input);
         int n = (int) x.size(0);
         int c = (int) x.size(1);
@@ -75,19 +61,11 @@ final class Kernels {
             float[] v = new float[perGroup];
             in.get(ng * perGroup, v);
             int firstChannel = (ng % groups) * cpg;
-            if (shift != null) {
-                for (int j = 0; j < cpg; j++) {
-                    affine(v, j * plane, (j + 1) * plane, 1f, shift[(ng / groups) * c + firstChannel + j]);
-                }
-            }
             float mean = sum(v, 0, perGroup) / perGroup;
             float rstd = (float) (1.0 / Math.sqrt(squaredDeviations(v, mean) / perGroup + eps));
             for (int j = 0; j < cpg; j++) {
                 float a = rstd * gamma[firstChannel + j];
                 affine(v, j * plane, (j + 1) * plane, a, beta[firstChannel + j] - mean * a);
-            }
-            if (silu) {
-                silu(v, 0, perGroup);
             }
             out.put(ng * perGroup, v);
             if (stats != null) {
@@ -171,7 +149,7 @@ final class Kernels {
      * x[i] ← x[i]·σ(x[i]) on {@code [from, to)}. The tail goes through a masked vector, so that every element uses the
      * same exp; masks only there, as masked loads and stores are not compiled to single instructions on AVX2.
      */
-    private static void silu(float[] x, int from, int to) {
+    static void silu(float[] x, int from, int to) {
         int i = from;
         for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
             silu(FloatVector.fromArray(F, x, i)).intoArray(x, i);
@@ -182,7 +160,7 @@ final class Kernels {
         }
     }
 
-    private static FloatVector silu(FloatVector v) {
+    static FloatVector silu(FloatVector v) {
         return v.div(exp(v.neg()).add(1f));
     }
 

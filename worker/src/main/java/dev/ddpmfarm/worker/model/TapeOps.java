@@ -13,7 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Reverse-mode differentiation of the {@link UNet} for training: runs the network eagerly like {@link EagerOps},
+ * Reverse-mode differentiation of the {@link UNet} for training: runs the network eagerly on ND4J arrays,
  * records one backward step per op on a tape, and {@link #backward} replays the tape in reverse to accumulate
  * dL/dθ for every parameter. Convolutions use libnd4j's {@code conv2d_bp} (oneDNN); GroupNorm and SiLU use the
  * fused {@link Kernels}. Checked against SameDiff's own gradients of the same network in the tests.
@@ -110,7 +110,7 @@ public final class TapeOps implements UNet.Ops<TapeOps.Node> {
         int n = (int) x.value.size(0);
         Kernels.GroupStats stats = new Kernels.GroupStats(new float[n * groups], new float[n * groups]);
         INDArray y = Kernels.groupNorm(x.value, gamma, param(name + ".b").data().asFloat(), groups,
-                SameDiffOps.GROUP_NORM_EPS, stats, false);
+                SameDiffOps.GROUP_NORM_EPS, stats);
         return record(y, dy -> {
             float[] gradGamma = new float[channels];
             float[] gradBeta = new float[channels];

@@ -5,8 +5,9 @@ import java.util.Deque;
 
 /**
  * The DDPM U-Net (Ho et al. 2020, Appendix B; improved-diffusion's {@code unet.py} shape), written once over a
- * tensor backend {@link Ops} so that the same network runs as a SameDiff graph (training, gradients), as eager
- * ND4J calls (fast inference) and as a shape walk (the parameter table). Images are {@code [N, C, H, W]}.
+ * tensor backend {@link Ops} so that the same network runs as a SameDiff graph (the reference), as eager ND4J calls
+ * with a tape (training), in plain Java on the Vector API (inference) and as a shape walk (the parameter table).
+ * Images are {@code [N, C, H, W]} (the Vector API backend keeps its own layout).
  *
  * <p>Inputs: x_t {@code [N, C, H, W]}; the sinusoidal embedding of t {@code [N, baseChannels]}
  * ({@link TimeEmbedding}); for conditional models a one-hot label {@code [N, numClasses + 1]} whose last column is

@@ -15,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A DDPM U-Net with its weights: the {@link Denoiser} the worker samples with (evaluated eagerly, op by op) and
+ * A DDPM U-Net with its weights: the {@link Denoiser} the worker samples with ({@link VectorOps}) and
  * the source of the SameDiff training graph. On disk it is a model directory: {@code config.json}
  * ({@link ModelCard}, whose {@code architecture} is the {@link UNetConfig}) and {@code model.safetensors}.
  */
@@ -25,6 +25,7 @@ public final class UNetModel implements Denoiser {
     private final UNetConfig config;
     private final int timesteps;
     private final Map<String, INDArray> params;
+    private volatile VectorOps inference;
 
     public UNetModel(UNetConfig config, int timesteps, Map<String, INDArray> params) {
         this.config = config;
@@ -103,10 +104,25 @@ public final class UNetModel implements Denoiser {
         return params;
     }
 
+    /**
+     * ε_θ by the Vector API backend, whose copy of the weights is made on the first call: the trainer updates its
+     * model's parameters in place and samples only from copies ({@code Trainer.emaModel}).
+     */
     @Override
     public INDArray predictEps(INDArray xt, int[] t, int[] classes) {
-        return Workspaces.run("unet-inference",
-                () -> UNet.epsilon(config, new EagerOps(params), xt, timeInput(t), classInput(classes)).detach());
+        VectorOps ops = inference;
+        if (ops == null) {
+            ops = new VectorOps(params);
+            inference = ops;
+        }
+        int n = t.length;
+        int c = config.imageChannels();
+        int s = config.imageSize();
+        VectorOps.Act x = VectorOps.images(xt.dup('c').data().asFloat(), n, c, s, s);
+        VectorOps.Act eps = UNet.epsilon(config, ops, x,
+                VectorOps.vectors(TimeEmbedding.sinusoidal(t, config.baseChannels()), n, config.baseChannels()),
+                VectorOps.vectors(oneHot(classes), n, config.numClasses() + 1));
+        return Nd4j.create(VectorOps.nchw(eps), new long[] {n, c, s, s}, 'c');
     }
 
     /** The sinusoidal embedding of t, {@code [N, baseChannels]}. */
@@ -116,6 +132,10 @@ public final class UNetModel implements Denoiser {
 
     /** One-hot labels {@code [N, numClasses + 1]}; {@link #NO_CLASS} selects the last (null) column. */
     public INDArray classInput(int[] classes) {
+        return Nd4j.create(oneHot(classes), new long[] {classes.length, config.numClasses() + 1}, 'c');
+    }
+
+    private float[] oneHot(int[] classes) {
         int width = config.numClasses() + 1;
         float[] onehot = new float[classes.length * width];
         for (int i = 0; i < classes.length; i++) {
@@ -125,7 +145,7 @@ public final class UNetModel implements Denoiser {
             }
             onehot[i * width + c] = 1f;
         }
-        return Nd4j.create(onehot, new long[] {classes.length, width}, 'c');
+        return onehot;
     }
 
     /** L_simple of one batch and its gradient with respect to every parameter, by name. */

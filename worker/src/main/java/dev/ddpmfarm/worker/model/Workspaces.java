@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Runs a forward or training pass inside a thread-local ND4J workspace. Every intermediate array of the pass
+ * Runs a training pass inside a thread-local ND4J workspace. Every intermediate array of the pass
  * lands in one block that is reused on the next call: without it each op allocates fresh native memory that only
  * the garbage collector frees, and a pass at batch 256 grew the process past 24 GB and spent most of its time in
  * page faults. Whatever must outlive the pass is detached by the caller.

@@ -32,8 +32,8 @@ class KernelsTest {
     }
 
     @Test
-    @DisplayName("GroupNorm matches a double-precision reference; the fused SiLU and the fused shift equal the separate ops bit for bit")
-    void groupNormSilu() {
+    @DisplayName("GroupNorm matches a double-precision reference")
+    void groupNorm() {
         int n = 3;
         int c = 8;
         int groups = 4;
@@ -50,19 +50,7 @@ class KernelsTest {
             beta[i] = (float) random.nextGaussian();
         }
         INDArray input = Nd4j.create(x, new long[] {n, c, 7, 7}, 'c');
-        float[] norm = Kernels.groupNorm(input, gamma, beta, groups, 1e-5, null, false).data().asFloat();
-        float[] fused = Kernels.groupNorm(input, gamma, beta, groups, 1e-5, null, true).data().asFloat();
-        assertArrayEquals(Kernels.silu(Nd4j.create(norm, new long[] {n, c, 7, 7}, 'c')).data().asFloat(), fused);
-
-        float[] shift = new float[n * c];
-        for (int i = 0; i < shift.length; i++) {
-            shift[i] = (float) random.nextGaussian();
-        }
-        INDArray shifted = input.add(Nd4j.create(shift, new long[] {n, c, 1, 1}, 'c'));
-        assertArrayEquals(Kernels.groupNorm(shifted, gamma, beta, groups, 1e-5, null, true).data().asFloat(),
-                Kernels.groupNorm(input, shift, gamma, beta, groups, 1e-5, null, true).data().asFloat(),
-                "the shift added inside the pass differs from adding it first");
-
+        float[] norm = Kernels.groupNorm(input, gamma, beta, groups, 1e-5, null).data().asFloat();
         int perGroup = c / groups * plane;
         for (int g = 0; g < n * groups; g++) {
             double mean = 0;
