@@ -255,7 +255,7 @@ final class Kernels {
      * The lanes summed in order: {@code reduceLanes} adds them in a different order once the JIT compiles it, so the
      * sums (and the normalisation) would change as the worker warms up.
      */
-    private static float sumLanes(FloatVector v) {
+    static float sumLanes(FloatVector v) {
         float total = 0;
         for (int i = 0; i < F.length(); i++) {
             total += v.lane(i);

@@ -99,7 +99,10 @@ public final class UNetModel implements Denoiser {
         return config;
     }
 
-    /** The live parameter arrays, by name (the trainer updates them in place). */
+    /**
+     * The live parameter arrays, by name (the trainer updates them in place). {@link #predictEps} copies them on its
+     * first call and does not see later changes: sample from a model made after training ({@code Trainer.emaModel}).
+     */
     public Map<String, INDArray> parameters() {
         return params;
     }

@@ -4,7 +4,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -14,11 +13,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * every call), which was most of a batch-1 step; here no call leaves the JVM.
  *
  * <p>Activations are channels-last ({@link Act}), so a convolution is a product of the weights {@code [taps·in, out]}
- * with the input read in place: a tile of 4 output pixels × 2 vectors of output channels is held in 8 accumulators
- * while every tap and input channel is broadcast into them, one multiply-add per lane (about 95 GFLOP/s on one
- * AVX-512 core in a microbenchmark). The sum of every output is formed in the same order whatever the tile, the batch
- * or the thread, so a sample's ε does not depend on its batch companions, bit for bit. The weights are copied, in
- * that layout, when the backend is made.
+ * with the input read in place: a tile of 4 output pixels × 2 vectors of output channels (4 vectors with AVX-512) is
+ * held in 8 (16) accumulators while every tap and input channel is broadcast into them, one multiply-add per lane
+ * (130–190 GFLOP/s on one AVX-512 core in a microbenchmark). Every sum is formed in the same order whatever the tile,
+ * the batch, the thread or the JIT's progress (lanes are added in order, never by {@code reduceLanes}), so a sample's
+ * ε does not depend on its batch companions, bit for bit. The weights are copied, in that layout, when the backend is
+ * made.
  */
 final class VectorOps implements UNet.Ops<VectorOps.Act> {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -57,8 +57,8 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
         }
     }
 
-    /** A layer's weights {@code [taps·in, outPadded]} and bias, out padded with zeros to whole vectors. */
-    private record Layer(float[] w, float[] b, int out, int outPadded) {
+    /** A layer's weights {@code [rows = taps·in, outPadded]} and bias, out padded with zeros to whole vectors. */
+    private record Layer(float[] w, float[] b, int out, int outPadded, int rows) {
     }
 
     private final Map<String, Layer> layers = new HashMap<>();
@@ -86,7 +86,7 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
         }
         float[] pb = new float[padded];
         System.arraycopy(b, 0, pb, 0, out);
-        return new Layer(pw, pb, out, padded);
+        return new Layer(pw, pb, out, padded, rows);
     }
 
     private Layer layer(String name) {
@@ -142,7 +142,8 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
 
     @Override
     public Act conv(Act x, String name, int in, int out, int kernel, int stride) {
-        check(x.c == in, name);
+        Layer layer = layer(name);
+        check(x.c == in && layer.out == out && layer.rows == kernel * kernel * in, name);
         Act y = Act.zeros(x.n, x.h / stride, x.w / stride, out, 1);
         int[] taps = new int[kernel * kernel * in];
         for (int ky = 0; ky < kernel; ky++) {
@@ -152,15 +153,16 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
                 }
             }
         }
-        multiply(x, y, layer(name), taps, stride, x.pad - (kernel - 1) / 2);
+        multiply(x, y, layer, taps, stride, x.pad - (kernel - 1) / 2);
         return y;
     }
 
     @Override
     public Act dense(Act x, String name, int in, int out) {
-        check(x.c == in && x.h == 1 && x.pad == 0, name);
+        Layer layer = layer(name);
+        check(x.c == in && x.h == 1 && x.pad == 0 && layer.out == out && layer.rows == in, name);
         Act y = Act.zeros(x.n, 1, 1, out, 0);
-        multiply(x, y, layer(name), IntStream.range(0, in).toArray(), 1, 0);
+        multiply(x, y, layer, IntStream.range(0, in).toArray(), 1, 0);
         return y;
     }
 
@@ -378,17 +380,19 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
 
     @Override
     public Act groupNorm(Act x, String name, int groups, int channels, int res) {
+        check(x.c == channels && x.h == res, name);
         return normalize(x, null, name, groups, false);
     }
 
     @Override
     public Act groupNormSilu(Act x, String name, int groups, int channels, int res) {
+        check(x.c == channels && x.h == res, name);
         return normalize(x, null, name, groups, true);
     }
 
     @Override
     public Act addGroupNormSilu(Act x, Act v, String name, int groups, int channels, int res) {
-        check(v.c == x.c && v.n == x.n, name);
+        check(x.c == channels && x.h == res && v.c == x.c && v.n == x.n, name);
         return normalize(x, v.data, name, groups, true);
     }
 
@@ -405,10 +409,11 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
         int cpg = c / groups;
         int count = cpg * x.h * x.w;
         Act y = x.like();
+        float[] ones = ones(c);
         forEachImage(x, i -> {
             float[] src = x.data;
             if (shift != null) {
-                affine(x, i, x.data, ones(c), shift, i * c, y.data, false);
+                affine(x, i, x.data, ones, shift, i * c, y.data, false);
                 src = y.data;
             }
             float[] mean = groupMeans(channelSums(x, i, src, null), groups, count);
@@ -519,6 +524,7 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
 
     @Override
     public Act addPerChannel(Act x, Act v, int channels) {
+        check(x.c == channels && v.c == channels && v.n == x.n, "addPerChannel");
         Act y = x.like();
         float[] ones = ones(x.c);
         forEachImage(x, i -> affine(x, i, x.data, ones, v.data, i * x.c, y.data, false));
@@ -592,7 +598,7 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
         for (int bound = F.loopBound(length); e < bound; e += L) {
             acc = FloatVector.fromArray(F, a, ao + e).fma(FloatVector.fromArray(F, b, bo + e), acc);
         }
-        float total = acc.reduceLanes(VectorOperators.ADD);
+        float total = Kernels.sumLanes(acc);
         for (; e < length; e++) {
             total += a[ao + e] * b[bo + e];
         }
