@@ -90,12 +90,13 @@ class UNetModelTest {
         }
     }
 
-    @Test
+    @ParameterizedTest
+    @MethodSource("configs")
     @DisplayName("gradients by the tape match SameDiff's gradients of the same network, GroupNorm and skip connections included")
-    void tapeGradientsMatchSameDiff() {
-        UNetModel model = randomModel(TINY, 4);
-        INDArray x = input(TINY, 3, 5);
-        INDArray noise = input(TINY, 3, 6);
+    void tapeGradientsMatchSameDiff(UNetConfig cfg) {
+        UNetModel model = randomModel(cfg, 4);
+        INDArray x = input(cfg, 3, 5);
+        INDArray noise = input(cfg, 3, 6);
         int[] t = {3, 400, 998};
         int[] y = {1, Denoiser.NO_CLASS, 2};
         UNetModel.LossAndGradients tape = model.lossAndGradients(x, t, y, noise);
@@ -109,8 +110,9 @@ class UNetModelTest {
         for (String name : model.parameters().keySet()) {
             INDArray expected = reference.getGradients().get(name);
             INDArray actual = tape.gradients().get(name);
-            // the attention key bias has an exactly zero gradient (softmax is shift-invariant): compare it absolutely
-            double rel = actual.sub(expected).norm2Number().doubleValue() / (expected.norm2Number().doubleValue() + 1e-4);
+            // the attention key bias has an exactly zero gradient (softmax is shift-invariant; both sides leave
+            // rounding of about 1e-7 at 60 channels): compare it absolutely
+            double rel = actual.sub(expected).norm2Number().doubleValue() / (expected.norm2Number().doubleValue() + 1e-3);
             assertTrue(rel < 1e-3, name + " relative error " + rel);
         }
     }
