@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -30,11 +32,15 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class Trainer {
     /**
-     * A checkpoint is two files, each small enough to commit to the repository (under 20 MB for the shipped model):
-     * the weights and their EMA, and Adam's two moments. Both carry the step, so a torn pair is detected.
+     * A checkpoint is four files, one per state: the weights, their EMA and Adam's two moments. Each holds one float
+     * per parameter, so up to 5M parameters each is under 20 MB, the repository's limit per file, and a run's
+     * checkpoint can be committed. All four carry the step, so a torn set is detected.
      */
     static final String WEIGHTS = "checkpoint-weights.safetensors";
-    static final String ADAM = "checkpoint-adam.safetensors";
+    static final String EMA = "checkpoint-ema.safetensors";
+    static final String ADAM_M = "checkpoint-adam-m.safetensors";
+    static final String ADAM_V = "checkpoint-adam-v.safetensors";
+    private static final List<String> FILES = List.of(WEIGHTS, EMA, ADAM_M, ADAM_V);
 
     /**
      * Hyper-parameters and bookkeeping of a training run; {@code annealSteps} 0 keeps the learning rate constant, and
@@ -182,45 +188,42 @@ public final class Trainer {
     }
 
     /**
-     * Writes weights, Adam moments, EMA and step to the checkpoint directory: both files are complete under temporary
-     * names before either replaces the previous checkpoint's (a pair from different steps is refused by the resume).
+     * Writes weights, EMA, Adam moments and step to the checkpoint directory: all four files are complete under
+     * temporary names before any replaces the previous checkpoint's (a set from different steps is refused by the
+     * resume).
      */
     public void checkpoint() throws IOException {
         Files.createDirectories(checkpointDir);
-        Map<String, Safetensors.Tensor> adam = new LinkedHashMap<>();
-        addAll(adam, "adam_m/", optimizer.m);
-        addAll(adam, "adam_v/", optimizer.v);
-        Map<String, Safetensors.Tensor> weights = new LinkedHashMap<>();
-        addAll(weights, "param/", params);
-        addAll(weights, "ema/", optimizer.ema);
         Map<Path, Map<String, Safetensors.Tensor>> files = new LinkedHashMap<>();
-        files.put(checkpointDir.resolve(ADAM), adam);
-        files.put(checkpointDir.resolve(WEIGHTS), weights);
+        state().forEach((name, arrays) -> {
+            Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+            arrays.forEach((k, v) -> tensors.put(k, new Safetensors.Tensor(v.shape(), v.dup().data().asFloat())));
+            files.put(checkpointDir.resolve(name), tensors);
+        });
         Safetensors.write(files, Map.of("step", Long.toString(step)));
     }
 
     public static boolean hasCheckpoint(Path dir) {
-        return Files.exists(dir.resolve(WEIGHTS)) || Files.exists(dir.resolve(ADAM));
+        return FILES.stream().anyMatch(name -> Files.exists(dir.resolve(name)));
     }
 
-    private static void addAll(Map<String, Safetensors.Tensor> out, String prefix, Map<String, INDArray> arrays) {
-        arrays.forEach((k, v) -> out.put(prefix + k, new Safetensors.Tensor(v.shape(), v.dup().data().asFloat())));
+    /** The arrays of each checkpoint file, by file name. */
+    private Map<String, Map<String, INDArray>> state() {
+        return Map.of(WEIGHTS, params, EMA, optimizer.ema, ADAM_M, optimizer.m, ADAM_V, optimizer.v);
     }
 
     private void restore() throws IOException {
-        long weightsStep = stepOf(checkpointDir.resolve(WEIGHTS));
-        long adamStep = stepOf(checkpointDir.resolve(ADAM));
-        if (weightsStep != adamStep) {
-            throw new IOException("torn checkpoint in " + checkpointDir + ": weights at step " + weightsStep
-                    + ", Adam state at step " + adamStep);
+        Map<String, Long> steps = new LinkedHashMap<>();
+        for (String name : FILES) {
+            steps.put(name, stepOf(checkpointDir.resolve(name)));
         }
-        Map<String, Safetensors.Tensor> weights = Safetensors.read(checkpointDir.resolve(WEIGHTS));
-        restoreAll(weights, "param/", params);
-        restoreAll(weights, "ema/", optimizer.ema);
-        Map<String, Safetensors.Tensor> adam = Safetensors.read(checkpointDir.resolve(ADAM));
-        restoreAll(adam, "adam_m/", optimizer.m);
-        restoreAll(adam, "adam_v/", optimizer.v);
-        step = weightsStep;
+        if (new HashSet<>(steps.values()).size() > 1) {
+            throw new IOException("torn checkpoint in " + checkpointDir + ": files of different steps " + steps);
+        }
+        for (Map.Entry<String, Map<String, INDArray>> file : state().entrySet()) {
+            restoreAll(checkpointDir.resolve(file.getKey()), file.getValue());
+        }
+        step = steps.get(WEIGHTS);
     }
 
     private static long stepOf(Path file) throws IOException {
@@ -231,15 +234,15 @@ public final class Trainer {
                 .orElseThrow(() -> new IOException(file + ": checkpoint without a step"));
     }
 
-    private static void restoreAll(Map<String, Safetensors.Tensor> tensors, String prefix, Map<String, INDArray> into)
-            throws IOException {
+    private static void restoreAll(Path file, Map<String, INDArray> into) throws IOException {
+        Map<String, Safetensors.Tensor> tensors = Safetensors.read(file);
         for (Map.Entry<String, INDArray> e : into.entrySet()) {
-            Safetensors.Tensor t = tensors.get(prefix + e.getKey());
+            Safetensors.Tensor t = tensors.get(e.getKey());
             if (t == null) {
-                throw new IOException("checkpoint lacks " + prefix + e.getKey());
+                throw new IOException(file + " lacks " + e.getKey());
             }
             if (!Arrays.equals(t.shape(), e.getValue().shape())) {
-                throw new IOException("checkpoint holds " + prefix + e.getKey() + " of shape " + Arrays.toString(t.shape())
+                throw new IOException(file + " holds " + e.getKey() + " of shape " + Arrays.toString(t.shape())
                         + ", this network's is " + Arrays.toString(e.getValue().shape())
                         + ": resume with the architecture it was trained with (--base-channels)");
             }

@@ -126,7 +126,7 @@ class TrainerTest {
     void tornCheckpoint(@TempDir Path tmp) throws IOException {
         Trainer trainer = trainer(tmp);
         trainer.train(2, Duration.ofHours(1));
-        Path adam = tmp.resolve(Trainer.ADAM);
+        Path adam = tmp.resolve(Trainer.ADAM_M);
         byte[] olderAdam = Files.readAllBytes(adam);
         trainer.train(3, Duration.ofHours(1));
         Files.write(adam, olderAdam);
