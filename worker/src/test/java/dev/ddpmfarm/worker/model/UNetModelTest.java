@@ -110,9 +110,13 @@ class UNetModelTest {
         for (String name : model.parameters().keySet()) {
             INDArray expected = reference.getGradients().get(name);
             INDArray actual = tape.gradients().get(name);
-            // the attention key bias has an exactly zero gradient (softmax is shift-invariant; both sides leave
-            // rounding of about 1e-7 at 60 channels): compare it absolutely
-            double rel = actual.sub(expected).norm2Number().doubleValue() / (expected.norm2Number().doubleValue() + 1e-3);
+            if (name.endsWith(".attn.k.b")) {
+                // the attention key bias has an exactly zero gradient (softmax is shift-invariant); both sides
+                // leave rounding of about 1e-7 at 60 channels: compare it absolutely
+                assertTrue(actual.norm2Number().doubleValue() < 1e-5, name + " gradient " + actual.norm2Number());
+                continue;
+            }
+            double rel = actual.sub(expected).norm2Number().doubleValue() / (expected.norm2Number().doubleValue() + 1e-4);
             assertTrue(rel < 1e-3, name + " relative error " + rel);
         }
     }
