@@ -48,7 +48,7 @@ public final class Main {
         COMMANDS.put("sample", new Command(SampleCli.USAGE, SampleCli::main));
         COMMANDS.put("train", new Command("train --data fashion-mnist|DIR --out DIR [--resume] [--checkpoints DIR] "
                 + "[--minutes M] [--epochs E] [--batch B] [--seed S] [--lr R] [--lr-anneal-steps N] [--lr-cycle-start S] "
-                + "[--class-dropout P] [--base-channels C]",
+                + "[--ema-decay D] [--class-dropout P] [--base-channels C]",
                 TrainCli::main));
         COMMANDS.put("eval", new Command(EvalCli.USAGE, EvalCli::main));
         COMMANDS.put("bench", new Command("bench model [--model DIR] [--out FILE] | bench farm [--out FILE] | "

@@ -17,10 +17,13 @@ import java.util.Map;
 
 /**
  * {@code farm train --data fashion-mnist --out DIR [--resume] [--minutes M] [--epochs E] [--batch B] [--seed S]
- * [--lr R] [--lr-anneal-steps N] [--lr-cycle-start S] [--class-dropout P] [--base-channels C] [--checkpoints DIR]}:
+ * [--lr R] [--lr-anneal-steps N] [--lr-cycle-start S] [--ema-decay D] [--class-dropout P] [--base-channels C]
+ * [--checkpoints DIR]}:
  * trains a U-Net with {@link Trainer} and writes the EMA weights as a model directory every ten minutes and at the end (at step N of
  * {@code --lr-anneal-steps}, where the learning rate reaches zero, at the latest). The rate (peak R, default 2e-4)
  * warms up and anneals counting from step S (default 0): a resumed run with S at its step restarts the rate.
+ * {@code --ema-decay} (default 0.9995) is the decay of the weights' moving average that the model directory holds (the
+ * paper's and improved-diffusion's 0.9999 suits long runs); a resumed run may change it.
  * {@code --class-dropout} (default 0.1) is the share of images trained with the null class: the unconditional model,
  * and guidance's reference. {@code --base-channels} (default 32, the shipped width; a multiple of 8) sets the
  * channels of the first level, twice that below it; a resumed run must keep the width it started with.
@@ -43,6 +46,10 @@ public final class TrainCli {
         double lr = Double.parseDouble(a.value("--lr", "2e-4"));
         long annealSteps = Long.parseLong(a.value("--lr-anneal-steps", "0"));
         long cycleStart = Long.parseLong(a.value("--lr-cycle-start", "0"));
+        double emaDecay = Double.parseDouble(a.value("--ema-decay", "0.9995"));
+        if (!(emaDecay >= 0 && emaDecay < 1)) {
+            throw new IllegalArgumentException("--ema-decay must be at least 0 and below 1, was " + emaDecay);
+        }
         double classDropout = Double.parseDouble(a.value("--class-dropout", "0.1"));
         if (!(classDropout >= 0 && classDropout <= 1)) {
             throw new IllegalArgumentException("--class-dropout must be between 0 and 1, was " + classDropout);
@@ -58,7 +65,7 @@ public final class TrainCli {
                 Integer.parseInt(a.value("--base-channels", "32")));
         double[] alphasCumprod = GaussianDiffusion.of(BetaSchedule.LINEAR, 1000).alphasCumprod();
         Trainer.Options options = new Trainer.Options(config, alphasCumprod, batch, lr, 1000, annealSteps,
-                cycleStart, 1.0, 0.9995, classDropout, seed, Duration.ofMinutes(5));
+                cycleStart, 1.0, emaDecay, classDropout, seed, Duration.ofMinutes(5));
         Trainer trainer = new Trainer(options, data, checkpoints, System.out);
         if (cycleStart < 0 || cycleStart > trainer.step()) {
             throw new IllegalArgumentException("--lr-cycle-start must lie between 0 and the step training starts from ("
@@ -108,6 +115,7 @@ public final class TrainCli {
         if (options.cycleStart() > 0) {
             training.put("lrCycleStart", options.cycleStart());
         }
+        training.put("emaDecay", options.emaDecay());
         training.put("classDropout", options.classDropout());
         UNetConfig cfg = ema.config();
         new ModelCard(out.getFileName().toString(), ema.imageShape(), ema.timesteps(), BetaSchedule.LINEAR.wireName(),

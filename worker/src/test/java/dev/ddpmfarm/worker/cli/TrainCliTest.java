@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TrainCliTest {
     @Test
-    @DisplayName("farm train on a PNG folder stops where --lr-anneal-steps brings the rate to zero, also when resumed")
+    @DisplayName("farm train on a PNG folder stops where --lr-anneal-steps brings the rate to zero, also when resumed, and records its EMA decay")
     void stopsAtTheEndOfTheAnneal(@TempDir Path dir) throws Exception {
         for (String label : new String[] {"bag", "shirt"}) {
             for (int i = 0; i < 4; i++) {
@@ -25,12 +25,13 @@ class TrainCliTest {
             }
         }
         String[] args = {"--data", dir.resolve("data").toString(), "--out", dir.resolve("models/mine").toString(),
-            "--checkpoints", dir.resolve("checkpoints").toString(), "--batch", "4", "--lr-anneal-steps", "3", "--resume"};
+            "--checkpoints", dir.resolve("checkpoints").toString(), "--batch", "4", "--lr-anneal-steps", "3", "--ema-decay", "0.999", "--resume"};
 
         TrainCli.main(args);
         ModelCard card = ModelCard.read(dir.resolve("models/mine"));
         assertEquals(3, ((Number) card.training().get("steps")).intValue());
         assertEquals(List.of("bag", "shirt"), card.classNames());
+        assertEquals(0.999, ((Number) card.training().get("emaDecay")).doubleValue());
 
         TrainCli.main(args);
         assertEquals(3, ((Number) ModelCard.read(dir.resolve("models/mine")).training().get("steps")).intValue());
