@@ -13,17 +13,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * every call), which was most of a batch-1 step; here no call leaves the JVM.
  *
  * <p>Activations are channels-last ({@link Act}), so a convolution is a product of the weights {@code [taps·in, out]}
- * with the input read in place: a tile of 4 output pixels × 2 vectors of output channels (4 vectors with AVX-512) is
- * held in 8 (16) accumulators while every tap and input channel is broadcast into them, one multiply-add per lane
- * (130–190 GFLOP/s on one AVX-512 core in a microbenchmark). Every sum is formed in the same order whatever the tile,
- * the batch, the thread or the JIT's progress (lanes are added in order, never by {@code reduceLanes}), so a sample's
- * ε does not depend on its batch companions, bit for bit. The weights are copied, in that layout, when the backend is
- * made.
+ * with the input read in place: a tile of 4 output pixels × 3 vectors of output channels (4 vectors with AVX-512; 2
+ * or 1 for what is left) is held in 12 (16) accumulators while every tap and input channel is broadcast into them, one
+ * multiply-add per lane (130–190 GFLOP/s on one AVX-512 core in a microbenchmark). Every sum is formed in the same order
+ * whatever the tile, the batch, the thread or the JIT's progress (lanes are added in order, never by
+ * {@code reduceLanes}), so a sample's ε does not depend on its batch companions, bit for bit. The weights are copied,
+ * in that layout and tile by tile, when the backend is made.
  */
 final class VectorOps implements UNet.Ops<VectorOps.Act> {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /** Tiles of 4 vectors of outputs where the registers hold them (AVX-512: 1.2-1.45x the 2-vector tile). */
+    /** Tiles of 4 vectors of outputs where the registers hold them (AVX-512: 1.2-1.45x the 2-vector tile), else 3. */
     private static final boolean WIDE = F.vectorBitSize() >= 512;
     /** Multiply-adds of one parallel task of a product: tens of µs, more than the fork-join hand-off costs. */
     private static final long TASK_MACS = 1 << 21;
@@ -57,8 +57,16 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
         }
     }
 
-    /** A layer's weights {@code [rows = taps·in, outPadded]} and bias, out padded with zeros to whole vectors. */
-    private record Layer(float[] w, float[] b, int out, int outPadded, int rows) {
+    /**
+     * A layer's weights {@code [rows = taps·in, outPadded]} and bias, out padded with zeros to whole vectors. The
+     * weights are stored block by block: the outputs a tile computes ({@code blocks[i]} vectors) are one contiguous
+     * {@code [rows, blocks[i]·L]} block, so a tile streams its weights in order instead of a part of every row.
+     */
+    private record Layer(float[] w, float[] b, int out, int outPadded, int rows, int[] blocks) {
+        /** Offset of the weights of the block whose first output is {@code co}. */
+        int base(int co) {
+            return rows * co;
+        }
     }
 
     private final Map<String, Layer> layers = new HashMap<>();
@@ -80,13 +88,30 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
     private static Layer pack(float[] w, float[] b, int out) {
         int padded = (out + L - 1) / L * L;
         int rows = w.length / out;
+        int[] blocks = blocks(padded / L);
         float[] pw = new float[rows * padded];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(w, r * out, pw, r * padded, out);
+        int co = 0;
+        for (int block : blocks) {
+            int width = block * L;
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(w, r * out + co, pw, rows * co + r * width, Math.max(0, Math.min(width, out - co)));
+            }
+            co += width;
         }
         float[] pb = new float[padded];
         System.arraycopy(b, 0, pb, 0, out);
-        return new Layer(pw, pb, out, padded, rows);
+        return new Layer(pw, pb, out, padded, rows, blocks);
+    }
+
+    /** The tiles' widths in vectors: 4 where the registers hold them, else 3 and 2 (2 + 2 for 4), then 1. */
+    private static int[] blocks(int vectors) {
+        IntStream.Builder widths = IntStream.builder();
+        for (int left = vectors; left > 0; ) {
+            int v = WIDE ? (left >= 4 ? 4 : Math.min(left, 2)) : left >= 3 && left != 4 ? 3 : Math.min(left, 2);
+            widths.add(v);
+            left -= v;
+        }
+        return widths.build().toArray();
     }
 
     private Layer layer(String name) {
@@ -186,20 +211,24 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
                     locate(x, y, p + j, stride, origin, inBase, outBase, j);
                 }
                 int co = 0;
-                for (; WIDE && co + 4 * L <= layer.outPadded; co += 4 * L) {
-                    tile4x4(x.data, inBase, taps, layer, co, y.data, outBase, y.c);
-                }
-                for (; co + 2 * L <= layer.outPadded; co += 2 * L) {
-                    tile4x2(x.data, inBase, taps, layer, co, y.data, outBase, y.c);
-                }
-                if (co < layer.outPadded) {
-                    tile4x1(x.data, inBase, taps, layer, co, y.data, outBase, y.c);
+                for (int block : layer.blocks) {
+                    switch (block) {
+                        case 4 -> tile4x4(x.data, inBase, taps, layer, co, y.data, outBase, y.c);
+                        case 3 -> tile4x3(x.data, inBase, taps, layer, co, y.data, outBase, y.c);
+                        case 2 -> tile4x2(x.data, inBase, taps, layer, co, y.data, outBase, y.c);
+                        default -> tile4x1(x.data, inBase, taps, layer, co, y.data, outBase, y.c);
+                    }
+                    co += block * L;
                 }
             }
             for (; p < to; p++) {
                 locate(x, y, p, stride, origin, inBase, outBase, 0);
-                for (int co = 0; co < layer.outPadded; co += L) {
-                    pixel(x.data, inBase[0], taps, layer, co, y.data, outBase[0], y.c);
+                int co = 0;
+                for (int block : layer.blocks) {
+                    for (int v = 0; v < block; v++) {
+                        pixel(x.data, inBase[0], taps, layer, co, block * L, v * L, y.data, outBase[0], y.c);
+                    }
+                    co += block * L;
                 }
             }
         });
@@ -218,7 +247,8 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
     private static void tile4x4(float[] in, int[] base, int[] taps, Layer layer, int co, float[] out, int[] outBase,
                                 int channels) {
         float[] w = layer.w;
-        int stride = layer.outPadded;
+        int stride = 4 * L;
+        int start = layer.base(co);
         int b0 = base[0];
         int b1 = base[1];
         int b2 = base[2];
@@ -241,7 +271,7 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
         FloatVector e3 = e0;
         for (int k = 0; k < taps.length; k++) {
             int t = taps[k];
-            int row = k * stride + co;
+            int row = start + k * stride;
             FloatVector w0 = FloatVector.fromArray(F, w, row);
             FloatVector w1 = FloatVector.fromArray(F, w, row + L);
             FloatVector w2 = FloatVector.fromArray(F, w, row + 2 * L);
@@ -285,10 +315,70 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
         store(e3, out, outBase[3] + co + 3 * L, channels - co - 3 * L);
     }
 
+    /** 12 accumulators: the widest tile for 256-bit vectors (16 registers), where 4 would spill. */
+    private static void tile4x3(float[] in, int[] base, int[] taps, Layer layer, int co, float[] out, int[] outBase,
+                                int channels) {
+        float[] w = layer.w;
+        int stride = 3 * L;
+        int start = layer.base(co);
+        int b0 = base[0];
+        int b1 = base[1];
+        int b2 = base[2];
+        int b3 = base[3];
+        FloatVector a0 = FloatVector.fromArray(F, layer.b, co);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector c0 = FloatVector.fromArray(F, layer.b, co + L);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector d0 = FloatVector.fromArray(F, layer.b, co + 2 * L);
+        FloatVector d1 = d0;
+        FloatVector d2 = d0;
+        FloatVector d3 = d0;
+        for (int k = 0; k < taps.length; k++) {
+            int t = taps[k];
+            int row = start + k * stride;
+            FloatVector w0 = FloatVector.fromArray(F, w, row);
+            FloatVector w1 = FloatVector.fromArray(F, w, row + L);
+            FloatVector w2 = FloatVector.fromArray(F, w, row + 2 * L);
+            FloatVector x0 = FloatVector.broadcast(F, in[b0 + t]);
+            a0 = w0.fma(x0, a0);
+            c0 = w1.fma(x0, c0);
+            d0 = w2.fma(x0, d0);
+            FloatVector x1 = FloatVector.broadcast(F, in[b1 + t]);
+            a1 = w0.fma(x1, a1);
+            c1 = w1.fma(x1, c1);
+            d1 = w2.fma(x1, d1);
+            FloatVector x2 = FloatVector.broadcast(F, in[b2 + t]);
+            a2 = w0.fma(x2, a2);
+            c2 = w1.fma(x2, c2);
+            d2 = w2.fma(x2, d2);
+            FloatVector x3 = FloatVector.broadcast(F, in[b3 + t]);
+            a3 = w0.fma(x3, a3);
+            c3 = w1.fma(x3, c3);
+            d3 = w2.fma(x3, d3);
+        }
+        store(a0, out, outBase[0] + co, channels - co);
+        store(a1, out, outBase[1] + co, channels - co);
+        store(a2, out, outBase[2] + co, channels - co);
+        store(a3, out, outBase[3] + co, channels - co);
+        store(c0, out, outBase[0] + co + L, channels - co - L);
+        store(c1, out, outBase[1] + co + L, channels - co - L);
+        store(c2, out, outBase[2] + co + L, channels - co - L);
+        store(c3, out, outBase[3] + co + L, channels - co - L);
+        store(d0, out, outBase[0] + co + 2 * L, channels - co - 2 * L);
+        store(d1, out, outBase[1] + co + 2 * L, channels - co - 2 * L);
+        store(d2, out, outBase[2] + co + 2 * L, channels - co - 2 * L);
+        store(d3, out, outBase[3] + co + 2 * L, channels - co - 2 * L);
+    }
+
     private static void tile4x2(float[] in, int[] base, int[] taps, Layer layer, int co, float[] out, int[] outBase,
                                 int channels) {
         float[] w = layer.w;
-        int stride = layer.outPadded;
+        int stride = 2 * L;
+        int start = layer.base(co);
         int b0 = base[0];
         int b1 = base[1];
         int b2 = base[2];
@@ -303,8 +393,8 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
         FloatVector c3 = c0;
         for (int k = 0; k < taps.length; k++) {
             int t = taps[k];
-            FloatVector w0 = FloatVector.fromArray(F, w, k * stride + co);
-            FloatVector w1 = FloatVector.fromArray(F, w, k * stride + co + L);
+            FloatVector w0 = FloatVector.fromArray(F, w, start + k * stride);
+            FloatVector w1 = FloatVector.fromArray(F, w, start + k * stride + L);
             FloatVector x0 = FloatVector.broadcast(F, in[b0 + t]);
             FloatVector x1 = FloatVector.broadcast(F, in[b1 + t]);
             FloatVector x2 = FloatVector.broadcast(F, in[b2 + t]);
@@ -331,7 +421,8 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
     private static void tile4x1(float[] in, int[] base, int[] taps, Layer layer, int co, float[] out, int[] outBase,
                                 int channels) {
         float[] w = layer.w;
-        int stride = layer.outPadded;
+        int stride = L;
+        int start = layer.base(co);
         int b0 = base[0];
         int b1 = base[1];
         int b2 = base[2];
@@ -342,7 +433,7 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
         FloatVector a3 = a0;
         for (int k = 0; k < taps.length; k++) {
             int t = taps[k];
-            FloatVector w0 = FloatVector.fromArray(F, w, k * stride + co);
+            FloatVector w0 = FloatVector.fromArray(F, w, start + k * stride);
             a0 = w0.fma(FloatVector.broadcast(F, in[b0 + t]), a0);
             a1 = w0.fma(FloatVector.broadcast(F, in[b1 + t]), a1);
             a2 = w0.fma(FloatVector.broadcast(F, in[b2 + t]), a2);
@@ -354,15 +445,16 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
         store(a3, out, outBase[3] + co, channels - co);
     }
 
-    private static void pixel(float[] in, int base, int[] taps, Layer layer, int co, float[] out, int outBase,
-                              int channels) {
+    /** One output pixel's vector {@code co + lane} of the block starting at {@code co}, {@code width} floats wide. */
+    private static void pixel(float[] in, int base, int[] taps, Layer layer, int co, int width, int lane, float[] out,
+                              int outBase, int channels) {
         float[] w = layer.w;
-        int stride = layer.outPadded;
-        FloatVector a = FloatVector.fromArray(F, layer.b, co);
+        int start = layer.base(co) + lane;
+        FloatVector a = FloatVector.fromArray(F, layer.b, co + lane);
         for (int k = 0; k < taps.length; k++) {
-            a = FloatVector.fromArray(F, w, k * stride + co).fma(FloatVector.broadcast(F, in[base + taps[k]]), a);
+            a = FloatVector.fromArray(F, w, start + k * width).fma(FloatVector.broadcast(F, in[base + taps[k]]), a);
         }
-        store(a, out, outBase + co, channels - co);
+        store(a, out, outBase + co + lane, channels - co - lane);
     }
 
     /**

@@ -43,9 +43,10 @@ class UNetModelTest {
     }
 
     /**
-     * Odd widths and sizes for the Vector API backend: 20, 60 and 80 channels fill tiles of 4, 2 and 1 vectors with a
-     * partly stored last vector and leave channels past the last whole vector in the normalisation and attention, with
-     * 8 lanes (AVX2) and with 16 (AVX-512); 3×3 images leave pixels outside the tiles of 4.
+     * Odd widths and sizes for the Vector API backend: 20, 60 and 80 channels fill tiles of 4, 2 and 1 vectors with 16
+     * lanes (AVX-512) and of 3 and 2 with 8 (AVX2; TINY's 8 channels take the tile of 1), with a partly stored last
+     * vector, and leave channels past the last whole vector in the normalisation and attention; 3×3 images leave
+     * pixels outside the tiles of 4.
      */
     static final UNetConfig ODD = new UNetConfig(1, 6, 20, new int[] {1, 3}, 1, new int[] {3}, 4, 3);
 
