@@ -94,7 +94,7 @@ final class VectorOps implements UNet.Ops<VectorOps.Act> {
         for (int block : blocks) {
             int width = block * L;
             for (int r = 0; r < rows; r++) {
-                System.arraycopy(w, r * out + co, pw, rows * co + r * width, Math.max(0, Math.min(width, out - co)));
+                System.arraycopy(w, r * out + co, pw, rows * co + r * width, Math.min(width, out - co));
             }
             co += width;
         }
